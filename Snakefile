@@ -1,0 +1,26 @@
+# Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, AISTATS 2011): the rule graph.
+# Every knob is in params.yaml; every rule calls `python -m rectifier <stage>`.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "params.yaml"
+
+
+validate(config, "workflow/schemas/params.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,1 @@
+"""Reproduction of Glorot, Bordes & Bengio, "Deep Sparse Rectifier Neural Networks" (AISTATS 2011)."""

@@ -1,0 +1,3 @@
+from rectifier.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""`python -m rectifier <stage>`: every workflow rule calls the package through here, so any stage
+can be run, debugged and tested without Snakemake or DVC."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rectifier", description=__doc__)
+    parser.add_argument("--params", default="params.yaml", type=Path, help="params file")
+    stages = parser.add_subparsers(dest="stage", required=True)
+
+    prepare = stages.add_parser("prepare", help="download, verify and prepare a data set")
+    prepare.add_argument("--dataset", required=True)
+
+    train = stages.add_parser("train", help="train and measure one network")
+    train.add_argument("--dataset", required=True)
+    train.add_argument("--activation", required=True)
+    train.add_argument("--pretraining", default="none")
+    train.add_argument("--seed", required=True, type=int)
+    train.add_argument("--out", required=True, type=Path, help="the job's results folder")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+
+    tables = stages.add_parser("tables", help="build the tables from the runs' metrics")
+    tables.add_argument("--out", required=True, type=Path)
+    tables.add_argument("metrics", nargs="+", type=Path, help="metrics.json of each run")
+
+    report = stages.add_parser("report", help="render the report")
+    report.add_argument("--out", required=True, type=Path)
+    report.add_argument("metrics", nargs="+", type=Path, help="metrics.json of each run")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        params = load(args.params)
+        return STAGES[args.stage](params, args) or 0
+    except ConfigError as err:
+        print(f"rectifier: bad params: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        print(f"rectifier {args.stage}: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+
+
+def _prepare(params, args) -> None:
+    from . import data
+    print(data.prepare(params, args.dataset))
+
+
+def _train(params, args) -> None:
+    import torch
+
+    from .data import prepared_path
+    from .job import Job, run
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    job = Job(args.dataset, args.activation, args.pretraining, args.seed)
+    run(params, job, prepared_path(params, args.dataset), args.out)
+
+
+def _tables(params, args) -> None:
+    from . import tables
+    tables.write(tables.build(tables.collect(args.metrics)), args.out)
+
+
+def _report(params, args) -> None:
+    from . import report
+    report.render_from_metrics(params, args.metrics, args.out)
+
+
+STAGES = {"prepare": _prepare, "train": _train, "tables": _tables, "report": _report}

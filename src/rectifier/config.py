@@ -1,0 +1,149 @@
+"""params.yaml as one typed, validated object.
+
+The same JSON schema validates the file here and in the Snakefile, so a typo or a bad value fails
+before any job starts, with a message that names the key and what is allowed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow" / "schemas" / "params.schema.yaml"
+
+# Data sets the package knows by name; any other must be declared under data.idx.
+BUILTIN_DATASETS = ("digits", "mnist")
+
+
+class ConfigError(ValueError):
+    """params.yaml is malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Train:
+    minibatch: int
+    lr: float
+    max_epochs: int
+    patience: int
+    l1: float
+    sign_trick: bool
+    eval_batch: int
+
+
+@dataclass(frozen=True)
+class Tracking:
+    enabled: bool
+    experiment: str
+    uri: str | None
+
+
+@dataclass(frozen=True)
+class Params:
+    datasets: tuple[str, ...]
+    activations: tuple[str, ...]
+    pretraining: tuple[str, ...]
+    seeds: tuple[int, ...]
+    data: dict[str, Any]
+    hidden: tuple[int, ...]
+    hidden_per_dataset: dict[str, tuple[int, ...]]
+    train: Train
+    device: str
+    tracking: Tracking
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Params":
+        validate(raw)
+        model = raw["model"]
+        return cls(
+            datasets=tuple(raw["datasets"]),
+            activations=tuple(raw["activations"]),
+            pretraining=tuple(raw["pretraining"]),
+            seeds=tuple(raw["seeds"]),
+            data=raw["data"],
+            hidden=tuple(model["hidden"]),
+            hidden_per_dataset={k: tuple(v) for k, v in model["hidden_per_dataset"].items()},
+            train=Train(**raw["train"]),
+            device=raw["device"],
+            tracking=Tracking(**raw["tracking"]),
+            raw=raw,
+        )
+
+    def hidden_for(self, dataset: str) -> tuple[int, ...]:
+        """Hidden layer sizes for a data set: its override if any, else the default."""
+        return self.hidden_per_dataset.get(dataset, self.hidden)
+
+
+def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
+    """Read, validate and type params.yaml; `overrides` maps dotted keys to values (tests)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    try:
+        return Params.from_dict(raw)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
+def validate(raw: Any) -> None:
+    """Raise ConfigError naming the first bad key (schema), then check cross-key rules."""
+    if not isinstance(raw, dict):
+        raise ConfigError("the top level must be a mapping of sections")
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
+    known = set(BUILTIN_DATASETS) | set(raw["data"]["idx"])
+    for i, name in enumerate(raw["datasets"]):
+        if name not in known:
+            raise ConfigError(
+                f"datasets[{i}]: unknown data set {name!r}; known: {sorted(known)} "
+                "(declare others under data.idx)")
+    clash = set(raw["data"]["idx"]) & set(BUILTIN_DATASETS)
+    if clash:
+        raise ConfigError(f"data.idx: {sorted(clash)} would shadow a built-in data set")
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in error.absolute_path)
+    key = key.replace(".[", "[") or "(top level)"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        return f"{key}: {error.message}; allowed keys: {allowed}"
+    return f"{key}: {error.message}"
+
+
+# Keys that only choose which jobs run; every other knob is read by the jobs from params.yaml.
+TARGET_KEYS = ("datasets", "activations", "pretraining", "seeds")
+
+
+def check_overrides(effective: dict[str, Any], path: str | Path = "params.yaml") -> None:
+    """Refuse a Snakemake config (--config, --configfile) that changes a knob the jobs would not
+    see: jobs read params.yaml, so only the lists of targets may be narrowed from outside."""
+    on_disk = yaml.safe_load(Path(path).read_text())
+    differ = sorted(k for k in set(effective) | set(on_disk)
+                    if k not in TARGET_KEYS and effective.get(k) != on_disk.get(k))
+    if differ:
+        raise ConfigError(
+            f"{differ} differ from {path}, which the jobs read: change them there (or with "
+            f"`dvc exp run -S`); --config may change only {list(TARGET_KEYS)}")

@@ -1,0 +1,60 @@
+import pytest
+import yaml
+
+from helpers import ROOT, rectifier, tiny_raw, write_params
+from rectifier.config import ConfigError, Params, check_overrides, load
+
+
+def test_project_params_load_typed():
+    params = load(ROOT / "params.yaml")
+    assert params.train.minibatch == 10 and params.train.l1 == 0.001
+    assert params.hidden_for("digits") == (1000, 1000, 1000)
+
+
+@pytest.mark.parametrize("dotted, value, expected", [
+    ("activations", ["relu"], "activations[0]: 'relu' is not one of ['rectifier', 'tanh'"),
+    ("train.lr", -0.1, "train.lr: -0.1 is less than or equal to the minimum of 0"),
+    ("train.learning_rate", 0.1, "train: Additional properties are not allowed"),
+    ("device", "tpu", "device: 'tpu' is not one of ['auto', 'cpu', 'cuda']"),
+    ("datasets", ["cifar100"], "datasets[0]: unknown data set 'cifar100'"),
+    ("seeds", [], "seeds: [] should be non-empty"),
+])
+def test_bad_values_name_the_key(dotted, value, expected):
+    with pytest.raises(ConfigError) as err:
+        Params.from_dict(tiny_raw(**{dotted.replace(".", "__"): value}))
+    assert expected in str(err.value)
+
+
+def test_misspelled_key_lists_allowed_keys():
+    with pytest.raises(ConfigError, match=r"allowed keys: \['eval_batch', 'l1', 'lr'"):
+        Params.from_dict(tiny_raw(train__lrate=0.1))
+
+
+def test_per_dataset_architecture_override():
+    params = Params.from_dict(tiny_raw(model__hidden_per_dataset={"mnist": [7, 5]}))
+    assert params.hidden_for("mnist") == (7, 5)
+    assert params.hidden_for("digits") == (32, 32)
+
+
+def test_idx_dataset_cannot_shadow_builtin():
+    spec = {"urls": ["http://127.0.0.1:1/"], "classes": 10, "valid_size": 5,
+            "files": dict.fromkeys(("train_images", "train_labels", "test_images", "test_labels"), "f"),
+            "sha256": dict.fromkeys(("train_images", "train_labels", "test_images", "test_labels"), "0" * 64)}
+    with pytest.raises(ConfigError, match="shadow a built-in"):
+        Params.from_dict(tiny_raw(data__idx={"mnist": spec}))
+
+
+def test_only_target_lists_may_be_overridden(tmp_path):
+    path = write_params(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    check_overrides({**raw, "seeds": [7, 8]}, path)
+    with pytest.raises(ConfigError, match=r"\['train'\] differ"):
+        check_overrides({**raw, "train": {**raw["train"], "lr": 1.0}}, path)
+
+
+def test_cli_refuses_bad_params_before_any_work(tmp_path):
+    write_params(tmp_path, train__minibatch=0)
+    result = rectifier("prepare", "--dataset", "digits", cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "train.minibatch: 0 is less than the minimum of 1" in result.stderr
+    assert not (tmp_path / "data").exists()

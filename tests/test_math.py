@@ -1,0 +1,71 @@
+"""Activations, the sign trick, the L1 penalty and the sparsity measures, on known tensors."""
+import pytest
+import torch
+
+from rectifier.activations import ACTIVATIONS, activation, sign_pattern
+from rectifier.model import MLP
+from rectifier.sparsity import (LayerMeter, dead_units, exact_sparsity, l1_penalty,
+                                mean_activation)
+
+H = torch.tensor([[0.0, 2.0, 0.0, 1.0],
+                  [0.0, 0.0, 3.0, 1.0],
+                  [0.0, 4.0, 0.0, 0.0]])
+
+
+def test_activations_values():
+    x = torch.tensor([-1.0, 0.0, 2.0])
+    assert activation("rectifier")(x).tolist() == [0.0, 0.0, 2.0]
+    assert torch.allclose(activation("softplus")(x), torch.log1p(torch.exp(x)))
+    assert torch.allclose(activation("tanh")(x), torch.tanh(x))
+    assert torch.allclose(activation("sigmoid")(x), 1 / (1 + torch.exp(-x)))
+    assert set(ACTIVATIONS) == {"rectifier", "tanh", "softplus", "sigmoid"}
+    with pytest.raises(ValueError, match="unknown activation 'relu'"):
+        activation("relu")
+
+
+def test_sign_pattern_flips_second_half():
+    assert sign_pattern(5).tolist() == [1, 1, -1, -1, -1]
+
+
+def test_measures_on_known_codes():
+    assert exact_sparsity(H).item() == pytest.approx(7 / 12)
+    assert dead_units(H).item() == 1
+    assert mean_activation(H).item() == pytest.approx(11 / 12)
+    # 0.1 x mean over examples of the summed |h| of both layers: (3 + 4 + 4) / 3 each
+    assert l1_penalty([H, -H], 0.1).item() == pytest.approx(0.1 * 2 * 11 / 3)
+
+
+def test_meter_over_batches_equals_whole():
+    meter = LayerMeter()
+    meter.update(H[:2])
+    meter.update(H[2:])
+    assert meter.result() == {"sparsity_pct": pytest.approx(700 / 12), "dead_units": 1,
+                              "mean_activation": pytest.approx(11 / 12), "units": 4,
+                              "examples": 3}
+
+
+def test_rectifier_codes_have_exact_zeros_and_sign_trick_centres():
+    gen = torch.Generator().manual_seed(0)
+    model = MLP(8, (6, 4), 3, "rectifier", sign_trick=True, generator=gen)
+    x = torch.randn(50, 8, generator=torch.Generator().manual_seed(1))
+    logits, codes = model(x)
+    assert logits.shape == (50, 3) and [c.shape[1] for c in codes] == [6, 4]
+    assert all((c >= 0).all() and (c == 0).any() for c in codes)   # before the sign trick
+    # the second layer sees the first layer's code with its second half negated
+    signed = codes[0] * torch.tensor([1, 1, 1, -1, -1, -1.0])
+    assert torch.allclose(codes[1], torch.relu(model.hidden[1](signed)))
+
+
+def test_sign_trick_only_for_rectifier():
+    gen = torch.Generator().manual_seed(0)
+    assert not MLP(8, (6,), 3, "tanh", sign_trick=True, generator=gen).use_signs
+
+
+def test_initialisation_same_for_every_activation_and_seeded():
+    def weights(name, seed):
+        return MLP(8, (6, 4), 3, name, True, torch.Generator().manual_seed(seed)).state_dict()
+    a, b, c = weights("rectifier", 3), weights("softplus", 3), weights("tanh", 4)
+    assert all(torch.equal(a[k], b[k]) for k in a if not k.startswith("signs"))
+    assert not torch.equal(a["hidden.0.weight"], c["hidden.0.weight"])
+    bound = (6 / (8 + 6)) ** 0.5    # Glorot & Bengio's normalised uniform
+    assert a["hidden.0.weight"].abs().max() <= bound and a["hidden.0.bias"].eq(0).all()

@@ -1,0 +1,104 @@
+"""Training jobs through the CLI, as Snakemake runs them: results, determinism, resume, divergence."""
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import torch
+
+from helpers import rectifier, write_params
+
+JOB = ["--dataset", "digits", "--activation", "rectifier", "--seed", "1"]
+# Values that differ between two identical runs: the time taken and what tracked them.
+UNSTABLE = {"wall_time_s", "tracking"}
+
+
+def train(cwd, out="run", check=True):
+    return rectifier("train", *JOB, "--out", out, "--threads", "1", cwd=cwd, check=check)
+
+
+def stable(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k not in UNSTABLE}
+
+
+@pytest.fixture
+def digits(project):
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    return project
+
+
+def test_job_writes_metrics_history_checkpoint(digits):
+    train(digits)
+    metrics = json.loads((digits / "run/metrics.json").read_text())
+    assert metrics["dataset"] == "digits" and metrics["activation"] == "rectifier"
+    assert 0 <= metrics["test_error_pct"] < 60        # 2 epochs on digits beat chance (90%)
+    assert len(metrics["sparsity_pct"]) == 2 and all(0 < s < 100 for s in metrics["sparsity_pct"])
+    assert metrics["n_train"] + metrics["n_valid"] + metrics["n_test"] == 1797
+    assert metrics["device"] == "cpu" and metrics["torch_version"] == torch.__version__
+    assert len(metrics["data_sha256"]) == 64 and metrics["tracking"]["status"] == "ok"
+    history = pd.read_csv(digits / "run/history.csv")
+    assert list(history.epoch) == [1, 2]
+    assert history.valid_error_pct.min() == metrics["valid_error_pct"]
+    saved = torch.load(digits / "run/checkpoint.pt", weights_only=True)
+    assert saved["settings"]["activation"] == "rectifier" and "hidden.0.weight" in saved["model"]
+    assert not (digits / "run/resume.pt").exists()
+
+
+def test_same_seed_same_result_on_cpu(digits):
+    train(digits, "a")
+    train(digits, "b")
+    a, b = (json.loads((digits / d / "metrics.json").read_text()) for d in "ab")
+    assert stable(a) == stable(b)
+
+
+def test_killed_job_resumes_to_the_same_result(project):
+    write_params(project, train__max_epochs=25, train__patience=100, model__hidden=[200, 200])
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    train(project, "whole")
+
+    job = subprocess.Popen([sys.executable, "-m", "rectifier", "train", *JOB, "--out", "cut",
+                            "--threads", "1"], cwd=project, stderr=subprocess.DEVNULL)
+    checkpoint = project / "cut/resume.pt"
+    deadline = time.time() + 120
+    while not checkpoint.exists() and job.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    assert checkpoint.exists() and not (project / "cut/metrics.json").exists(), \
+        "the job ended before it could be killed mid-run"
+
+    resumed = train(project, "cut")
+    assert "resuming from" in resumed.stderr
+    whole, cut = (json.loads((project / d / "metrics.json").read_text()) for d in ("whole", "cut"))
+    assert stable(cut) == stable(whole)
+    history = pd.read_csv(project / "cut/history.csv")
+    assert list(history.epoch) == list(range(1, 26))
+
+
+def test_checkpoint_of_other_settings_is_not_resumed(digits):
+    train(digits)
+    (digits / "run/checkpoint.pt").rename(digits / "run/resume.pt")   # a stale state
+    write_params(digits, train__lr=0.02)
+    result = train(digits)
+    assert "other settings: starting afresh" in result.stderr
+
+
+def test_diverging_loss_fails_clearly_and_writes_no_result(digits):
+    write_params(digits, train__lr=1e12)
+    result = train(digits, check=False)
+    assert result.returncode == 1
+    assert "Diverged" in result.stderr and "train.lr=1000000000000.0" in result.stderr
+    assert not (digits / "run/metrics.json").exists()
+
+
+def test_unreachable_tracking_store_does_not_cost_the_results(digits):
+    (digits / "file").write_text("a file, so no database can be made under it")
+    write_params(digits, tracking__uri=f"sqlite:///{digits}/file/mlflow.db")
+    result = train(digits)
+    assert f"MLflow tracking at sqlite:///{digits}/file/mlflow.db failed" in result.stderr
+    metrics = json.loads((digits / "run/metrics.json").read_text())
+    assert metrics["tracking"]["status"] == "failed" and metrics["tracking"]["error"]
+    assert (digits / "run/checkpoint.pt").exists()

@@ -1,0 +1,30 @@
+rule tables:
+    """Table 1 (test error, ours beside the paper's), exact sparsity, every run: CSV and Markdown."""
+    input:
+        run_metrics(),
+    output:
+        [report(f, caption="../report/tables.rst", category="Tables") if f.endswith(".csv") else f for f in TABLES],
+    log:
+        "logs/tables.log",
+    threads: 1
+    shell:
+        "python -m rectifier tables --out reports/tables {input} 2> {log}"
+
+
+rule report:
+    """The report people read: Markdown and a self-contained HTML page (the DVC phase `report`)."""
+    input:
+        metrics=run_metrics(),
+        tables=TABLES,
+    output:
+        md="reports/report.md",
+        html=report(
+            "reports/report.html",
+            caption="../report/report.rst",
+            category="Report",
+        ),
+    log:
+        "logs/report.log",
+    threads: 1
+    shell:
+        "python -m rectifier report --out reports {input.metrics} 2> {log}"
