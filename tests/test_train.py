@@ -26,11 +26,13 @@ def stable(metrics: dict) -> dict:
 
 @pytest.fixture
 def digits(project):
+    write_params(project, tracking__enabled=False)   # MLflow has its own tests; keep these fast
     rectifier("prepare", "--dataset", "digits", cwd=project)
     return project
 
 
 def test_job_writes_metrics_history_checkpoint(digits):
+    write_params(digits)
     train(digits)
     metrics = json.loads((digits / "run/metrics.json").read_text())
     assert metrics["dataset"] == "digits" and metrics["activation"] == "rectifier"
@@ -55,7 +57,8 @@ def test_same_seed_same_result_on_cpu(digits):
 
 
 def test_killed_job_resumes_to_the_same_result(project):
-    write_params(project, train__max_epochs=25, train__patience=100, model__hidden=[200, 200])
+    write_params(project, train__max_epochs=25, train__patience=100, model__hidden=[200, 200],
+                 tracking__enabled=False)
     rectifier("prepare", "--dataset", "digits", cwd=project)
     train(project, "whole")
 
@@ -81,13 +84,13 @@ def test_killed_job_resumes_to_the_same_result(project):
 def test_checkpoint_of_other_settings_is_not_resumed(digits):
     train(digits)
     (digits / "run/checkpoint.pt").rename(digits / "run/resume.pt")   # a stale state
-    write_params(digits, train__lr=0.02)
+    write_params(digits, train__lr=0.02, tracking__enabled=False)
     result = train(digits)
     assert "other settings: starting afresh" in result.stderr
 
 
 def test_diverging_loss_fails_clearly_and_writes_no_result(digits):
-    write_params(digits, train__lr=1e12)
+    write_params(digits, train__lr=1e12, tracking__enabled=False)
     result = train(digits, check=False)
     assert result.returncode == 1
     assert "Diverged" in result.stderr and "train.lr=1000000000000.0" in result.stderr

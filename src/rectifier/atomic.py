@@ -15,6 +15,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())       # mkstemp makes 0600; give what open() would
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
@@ -43,3 +44,9 @@ def write_with(path: str | Path, writer: Callable[[IO], None]) -> None:
     """Atomically write what `writer(handle)` writes to a binary handle (torch.save, np.savez)."""
     with atomic_open(path, "wb") as handle:
         writer(handle)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -75,7 +75,7 @@ def run(params: Params, job: Job, prepared: Path, out: Path) -> dict:
         "sparsity_pct_mean": sum(l["sparsity_pct"] * l["units"] for l in layers) / units,
         "dead_units": [layer["dead_units"] for layer in layers],
         "mean_activation": [layer["mean_activation"] for layer in layers],
-        "hidden": list(hidden), **asdict(params.train),
+        "hidden": list(hidden), "init": "glorot_uniform", **asdict(params.train),
         "n_train": len(splits.y_train), "n_valid": len(splits.y_valid),
         "n_test": len(splits.y_test), "classes": splits.classes,
         "wall_time_s": time.time() - started,

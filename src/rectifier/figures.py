@@ -1,0 +1,145 @@
+"""The report's figures, as PNG bytes: test error over seeds, exact sparsity per layer, and
+validation curves. matplotlib is imported inside the functions, on the Agg backend, so importing
+the package never opens a display or pays for matplotlib.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from rectifier import paper, tables
+
+COLOURS = {"rectifier": "tab:blue", "tanh": "tab:orange", "softplus": "tab:green",
+           "sigmoid": "tab:red"}
+LINESTYLES = {"none": "-", "dae": "--"}
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _colour(activation: str) -> str:
+    return COLOURS.get(activation, "tab:gray")
+
+
+def _label(activation: str, pretraining: str) -> str:
+    return activation if pretraining == "none" else f"{activation} + {pretraining}"
+
+
+def _panels(plt, n: int, height: float = 3.4):
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _png(plt, fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _by_dataset(runs: pd.DataFrame):
+    order = tables.configurations(runs)
+    datasets = list(dict.fromkeys(k[0] for k in order))
+    return [(d, [k for k in order if k[0] == d]) for d in datasets]
+
+
+def test_error(runs: pd.DataFrame) -> bytes:
+    """Each seed's test error as a dot, mean ± sd as a bar, the paper's figure as a red diamond
+    (hollow when provisional)."""
+    plt = _plt()
+    groups = _by_dataset(runs)
+    fig, axes = _panels(plt, len(groups))
+    for ax, (dataset, keys) in zip(axes, groups):
+        marked = set()
+        for x, key in enumerate(keys):
+            g = runs[(runs[tables.KEY] == pd.Series(key, index=tables.KEY)).all(axis=1)]
+            errors = g["test_error_pct"].to_numpy(float)
+            jitter = np.linspace(-0.12, 0.12, len(errors)) if len(errors) > 1 else [0.0]
+            ax.scatter(x + np.asarray(jitter), errors, s=14, color=_colour(key[1]), alpha=0.7)
+            sd = errors.std(ddof=1) if len(errors) > 1 else 0.0
+            ax.errorbar(x + 0.3, errors.mean(), yerr=sd, fmt="_", color="black", capsize=4,
+                        label="ours: mean ± sd" if "ours" not in marked else None)
+            marked.add("ours")
+            fig_ = paper.test_error(*key)
+            if fig_ is not None:
+                label = "paper (hollow: provisional)" if "paper" not in marked else None
+                ax.scatter(x + 0.3, fig_.value, marker="D", s=36, color="tab:red", label=label,
+                           facecolors="none" if fig_.provisional else "tab:red", zorder=3)
+                marked.add("paper")
+        ax.set_xticks(range(len(keys)), [_label(k[1], k[2]) for k in keys], rotation=30,
+                      ha="right")
+        ax.set_xlim(-0.5, len(keys) - 0.2)
+        ax.set_title(dataset if paper.in_paper(dataset) else f"{dataset} (no published figure)")
+        ax.set_ylabel("test error (%)")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7)
+    return _png(plt, fig)
+
+
+def sparsity(runs: pd.DataFrame) -> bytes:
+    """Exact sparsity per hidden layer (mean ± sd over seeds), one bar per configuration; the
+    paper's average for rectifier networks as a dashed line."""
+    plt = _plt()
+    groups = _by_dataset(runs)
+    fig, axes = _panels(plt, len(groups))
+    for ax, (dataset, keys) in zip(axes, groups):
+        width = 0.8 / len(keys)
+        for j, key in enumerate(keys):
+            g = runs[(runs[tables.KEY] == pd.Series(key, index=tables.KEY)).all(axis=1)]
+            layers = g.filter(regex=r"^sparsity_pct_l\d+$").dropna(axis=1, how="all")
+            means = layers.mean().to_numpy(float)
+            sds = layers.std(ddof=1).fillna(0).to_numpy(float) if len(g) > 1 else 0 * means
+            xs = np.arange(1, len(means) + 1) - 0.4 + width * (j + 0.5)
+            ax.bar(xs, means, width, yerr=sds, capsize=2, color=_colour(key[1]),
+                   hatch="//" if key[2] != "none" else None, label=_label(key[1], key[2]))
+        published = paper.average_sparsity(dataset)
+        if published is not None:
+            ax.axhline(published, ls="--", color="black", lw=1,
+                       label=f"paper: rectifier average {published}%")
+        n = int(runs.loc[runs["dataset"] == dataset, "n_layers"].max())
+        ax.set_xticks(range(1, n + 1), [f"layer {i}" for i in range(1, n + 1)])
+        ax.set_ylim(0, 125)                      # headroom above 100% for the legend
+        ax.set_yticks(range(0, 101, 20))
+        ax.set_ylabel("exact sparsity (% zeros)")
+        ax.set_title(dataset)
+        ax.legend(fontsize=7, loc="upper center", ncol=3)
+    return _png(plt, fig)
+
+
+def curves(runs: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> bytes:
+    """Validation error against epoch, one thin line per seed, coloured by activation."""
+    plt = _plt()
+    groups = _by_dataset(runs)
+    fig, axes = _panels(plt, len(groups))
+    for ax, (dataset, keys) in zip(axes, groups):
+        for key in keys:
+            g = runs[(runs[tables.KEY] == pd.Series(key, index=tables.KEY)).all(axis=1)]
+            label = _label(key[1], key[2])
+            for job in g["job_id"]:
+                if job not in histories:
+                    continue
+                h = histories[job]
+                ax.plot(h["epoch"], h["valid_error_pct"], lw=1, alpha=0.8, label=label,
+                        color=_colour(key[1]), ls=LINESTYLES.get(key[2], ":"))
+                label = None
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("validation error (%)")
+        ax.set_title(dataset)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _png(plt, fig)
+
+
+test_error.__test__ = False  # a figure, not a test, for pytest's collector
