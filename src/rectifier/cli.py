@@ -27,12 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
 
     tables = stages.add_parser("tables", help="build the tables from the runs' metrics")
-    tables.add_argument("--out", required=True, type=Path)
-    tables.add_argument("metrics", nargs="+", type=Path, help="metrics.json of each run")
+    tables.add_argument("--out", required=True, type=Path, help="folder of CSV and Markdown")
+    tables.add_argument("--summary", type=Path, help="summary for `dvc metrics show`")
+    tables.add_argument("--plots", type=Path, help="folder of data for `dvc plots show`")
+    tables.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
 
     report = stages.add_parser("report", help="render the report")
     report.add_argument("--out", required=True, type=Path)
-    report.add_argument("metrics", nargs="+", type=Path, help="metrics.json of each run")
+    report.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -68,12 +70,15 @@ def _train(params, args) -> None:
 
 def _tables(params, args) -> None:
     from . import tables
-    tables.write(tables.build(tables.collect(args.metrics)), args.out)
+    runs = tables.collect(args.runs)
+    tables.write(tables.build(runs), args.out, args.summary)
+    if args.plots:
+        tables.write_plots(runs, tables.load_histories(runs), args.plots)
 
 
 def _report(params, args) -> None:
     from . import report
-    report.render_from_metrics(params, args.metrics, args.out)
+    report.render_from_metrics(params, args.runs, args.out)
 
 
 STAGES = {"prepare": _prepare, "train": _train, "tables": _tables, "report": _report}

@@ -304,8 +304,10 @@ def summary(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, float | i
     return out
 
 
-def write(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
-    """<name>.csv and <name>.md for each table, and summary.json; returns the paths written."""
+def write(tables: Mapping[str, pd.DataFrame], out_dir: str | Path,
+          metrics: str | Path | None = None) -> list[Path]:
+    """<name>.csv and <name>.md for each table, and the summary for `dvc metrics show` (default
+    out_dir/summary.json); returns the paths written."""
     out_dir = Path(out_dir)
     written = []
     for name, table in tables.items():
@@ -313,9 +315,27 @@ def write(tables: Mapping[str, pd.DataFrame], out_dir: str | Path) -> list[Path]
                           table.to_csv(index=False, float_format="%.6g", na_rep=""))
         atomic.write_text(out_dir / f"{name}.md", markdown(table) + "\n")
         written += [out_dir / f"{name}.csv", out_dir / f"{name}.md"]
-    atomic.write_text(out_dir / "summary.json",
-                      json.dumps(summary(tables), indent=2, sort_keys=True) + "\n")
-    return written + [out_dir / "summary.json"]
+    metrics = Path(metrics or out_dir / "summary.json")
+    atomic.write_text(metrics, json.dumps(summary(tables), indent=2, sort_keys=True) + "\n")
+    return written + [metrics]
+
+
+def write_plots(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
+                out_dir: str | Path) -> None:
+    """Data for `dvc plots show`: test_error.csv (mean over seeds per configuration) and, per
+    configuration, valid_error/<dataset>-<activation>-<pretraining>.csv (mean over the seeds still
+    training at each epoch). One file per line, since DVC colours its series by file."""
+    out_dir = Path(out_dir)
+    t1 = table1(runs)
+    variant = t1.dataset + "/" + t1.activation + "/" + t1.pretraining
+    atomic.write_text(out_dir / "test_error.csv", pd.DataFrame(
+        {"variant": variant, "test_error_pct": t1.test_error_mean}).to_csv(index=False))
+    for (dataset, activation, pretraining), group in runs.groupby(
+            ["dataset", "activation", "pretraining"]):
+        curves = pd.concat([histories[j] for j in group.job_id])
+        mean = curves.groupby("epoch", as_index=False)["valid_error_pct"].mean()
+        atomic.write_text(out_dir / "valid_error" / f"{dataset}-{activation}-{pretraining}.csv",
+                          mean.to_csv(index=False, float_format="%.6g"))
 
 
 def build(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -3,12 +3,20 @@ rule tables:
     input:
         run_metrics(),
     output:
-        [report(f, caption="../report/tables.rst", category="Tables") if f.endswith(".csv") else f for f in TABLES],
+        tables=[
+            report(f, caption="../report/tables.rst", category="Tables")
+            if f.endswith(".csv")
+            else f
+            for f in TABLES
+        ],
+        summary=SUMMARY,
+        plots=directory(PLOTS),
     log:
         "logs/tables.log",
     threads: 1
     shell:
-        "python -m rectifier tables --out reports/tables {input} 2> {log}"
+        "python -m rectifier tables --out reports/tables --summary {output.summary}"
+        " --plots {output.plots} {input} 2> {log}"
 
 
 rule report:
@@ -16,6 +24,8 @@ rule report:
     input:
         metrics=run_metrics(),
         tables=TABLES,
+        summary=SUMMARY,
+        plots=PLOTS,
     output:
         md="reports/report.md",
         html=report(
