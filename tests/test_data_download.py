@@ -153,16 +153,16 @@ def test_each_attempt_is_logged_once(server, tmp_path, caplog):
 
 def test_mirror_order_is_params_then_env_then_public(monkeypatch):
     monkeypatch.setenv(download.ENV_MIRRORS, " http://env1/\n/srv/env2 ")
-    order = download.mirrors(["http://user/"], ["http://public/", "http://user/"])
-    assert order == ["http://user/", "http://env1/", "/srv/env2", "http://public/"]
+    order = download.mirrors(["http://user/"], ["http://public/", "http://user/set/"], "set")
+    assert order == ["http://user/set/", "http://env1/set/", "/srv/env2/set/", "http://public/"]
 
 
 def test_env_mirror_is_used(monkeypatch, tmp_path):
     mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    (mirror / NAME).write_bytes(GZ)
+    (mirror / "set").mkdir(parents=True)
+    (mirror / "set" / NAME).write_bytes(GZ)
     monkeypatch.setenv(download.ENV_MIRRORS, str(mirror))
-    urls = download.mirrors([], [dead_url()])
+    urls = download.mirrors([], [dead_url()], "set")
     assert fetch(urls, tmp_path / "raw", retries=1).read_bytes() == CONTENT
 
 

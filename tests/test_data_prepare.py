@@ -104,7 +104,7 @@ def test_second_prepare_fetches_nothing_and_writes_the_same_bytes(server, tmp_pa
 @pytest.mark.parametrize("via", ["params", "env"])
 def test_user_mirror_is_tried_before_the_public_urls(tmp_path, monkeypatch, via):
     tiny = tiny_set()
-    mirror = str(tiny.write(tmp_path / "mirror"))
+    mirror = str(tiny.write(tmp_path / "mirror" / "tiny").parent)   # a folder per data set
     if via == "env":
         monkeypatch.setenv(ENV_MIRRORS, mirror)
     params = make_params(tmp_path, mirrors=[mirror] if via == "params" else [], retries=1,

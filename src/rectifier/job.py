@@ -108,9 +108,9 @@ def _track(params: Params, job: Job, metrics: dict, history: list[dict], out: Pa
             "pretraining": job.pretraining, "seed": str(job.seed), "device": metrics["device"],
             "git_commit": str(metrics["git_commit"]), "data_sha256": metrics["data_sha256"],
             "results": str(out)}
-    logged = {k: metrics[k] for k in ("test_error_pct", "test_nll", "valid_error_pct",
-                                      "best_epoch", "epochs_run", "sparsity_pct_mean",
-                                      "wall_time_s")}
+    logged = {k: metrics[k] for k in ("test_error_pct", "test_nll", "best_epoch", "epochs_run",
+                                      "sparsity_pct_mean", "wall_time_s")}
+    logged["best_valid_error_pct"] = metrics["valid_error_pct"]   # valid_error_pct: per epoch
     for name in ("sparsity_pct", "dead_units", "mean_activation"):
         logged.update({f"{name}_l{i + 1}": v for i, v in enumerate(metrics[name])})
     run_params = {**asdict(params.train), "hidden": metrics["hidden"], **asdict(job)}

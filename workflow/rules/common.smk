@@ -30,7 +30,7 @@ def prepared(dataset):
 
 def run_metrics():
     return expand(
-        RUN + "/metrics.json",
+        f"{RUN}/metrics.json",
         dataset=PARAMS.datasets,
         activation=PARAMS.activations,
         pretraining=PARAMS.pretraining,

@@ -8,6 +8,8 @@ rule prepare:
     log:
         "logs/prepare/{dataset}.log",
     threads: 1
+    conda:
+        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier prepare --dataset {wildcards.dataset} 2> {log}"
 

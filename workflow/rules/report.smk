@@ -14,6 +14,8 @@ rule tables:
     log:
         "logs/tables.log",
     threads: 1
+    conda:
+        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier tables --out reports/tables --summary {output.summary}"
         " --plots {output.plots} {input} 2> {log}"
@@ -36,5 +38,7 @@ rule report:
     log:
         "logs/report.log",
     threads: 1
+    conda:
+        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier report --out reports {input.metrics} 2> {log}"

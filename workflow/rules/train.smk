@@ -3,15 +3,17 @@ rule train:
     input:
         lambda w: prepared(w.dataset),
     output:
-        metrics=RUN + "/metrics.json",
-        history=RUN + "/history.csv",
-        checkpoint=RUN + "/checkpoint.pt",
+        metrics=f"{RUN}/metrics.json",
+        history=f"{RUN}/history.csv",
+        checkpoint=f"{RUN}/checkpoint.pt",
     params:
         out=RUN,
         knobs=train_knobs,
     log:
         "logs/train/{dataset}/{activation}/{pretraining}/seed{seed}.log",
     threads: 1
+    conda:
+        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier train --dataset {wildcards.dataset}"
         " --activation {wildcards.activation} --pretraining {wildcards.pretraining}"

@@ -42,10 +42,13 @@ class _Skip(Exception):
     """This mirror cannot deliver the file: go to the next one."""
 
 
-def mirrors(user: Iterable[str], public: Iterable[str]) -> list[str]:
-    """Mirrors in the order to try: params' data.mirrors, $RECTIFIER_DATA_MIRRORS, the public ones."""
+def mirrors(user: Iterable[str], public: Iterable[str], name: str) -> list[str]:
+    """Base URLs in the order to try: params' data.mirrors, $RECTIFIER_DATA_MIRRORS, then the
+    data set's public ones. A user mirror holds one folder per data set (<mirror>/<name>/), so one
+    mirror serves every data set, as ../shared/datasets does."""
     env = os.environ.get(ENV_MIRRORS, "").split()
-    return list(dict.fromkeys([*user, *env, *public]))  # drop repeats, keep first position
+    local = [f"{base.rstrip('/')}/{name}/" for base in [*user, *env]]
+    return list(dict.fromkeys([*local, *public]))  # drop repeats, keep first position
 
 
 def as_url(base: str) -> str:

@@ -16,7 +16,7 @@ from rectifier.data.registry import FILE_KEYS, IdxSpec
 
 def build(spec: IdxSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
     """Fetch (or reuse) the verified raw files under raw_dir and split them."""
-    urls = download.mirrors(data["mirrors"], spec.urls)
+    urls = download.mirrors(data["mirrors"], spec.urls, spec.name)
     paths = {key: download.fetch(spec.files[key], spec.sha256[key], urls, raw_dir,
                                  retries=data["retries"], timeout_s=data["timeout_s"])
              for key in FILE_KEYS}

@@ -1,0 +1,113 @@
+"""The real Snakemake pipeline on a tiny config (digits, two activations, two seeds, two epochs):
+four training jobs at once share one sqlite MLflow store."""
+import json
+import re
+import subprocess
+
+import pandas as pd
+import pytest
+import yaml
+from mlflow.tracking import MlflowClient
+
+from helpers import ROOT, write_params
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(folder, *args, check=True):
+    result = subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(folder), *args],
+                            capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {args} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result
+
+
+def jobs_to_run(folder) -> dict[str, int]:
+    """Rule -> number of jobs a dry run would execute."""
+    out = snakemake(folder, "-n").stdout
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, re.M) if rule != "total"}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pipeline")
+    write_params(folder, seeds=[1, 2])
+    snakemake(folder, "--cores", "4")
+    return folder
+
+
+def test_tables_hold_every_run_and_no_nan(pipeline):
+    table1 = pd.read_csv(pipeline / "reports/tables/table1.csv")
+    assert list(table1.activation) == ["rectifier", "tanh"]
+    assert list(table1.n_seeds) == [2, 2] and table1.test_error_mean.notna().all()
+    runs = pd.read_csv(pipeline / "reports/tables/runs.csv")
+    assert len(runs) == 4 and runs.test_error_pct.between(0, 100).all()
+    sparsity = pd.read_csv(pipeline / "reports/tables/sparsity.csv").set_index("activation")
+    assert sparsity.loc["rectifier", "sparsity_mean"] > 0 == sparsity.loc["tanh", "sparsity_mean"]
+    summary = json.loads((pipeline / "reports/metrics.json").read_text())
+    assert set(summary) == {"digits/rectifier/none", "digits/tanh/none"}
+
+
+def test_report_is_rendered_self_contained(pipeline):
+    markdown = (pipeline / "reports/report.md").read_text()
+    assert "Table 1" in markdown and "Deviations from the paper" in markdown
+    html = (pipeline / "reports/report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+
+
+def test_every_job_is_one_finished_mlflow_run(pipeline):
+    client = MlflowClient(tracking_uri=f"sqlite:///{pipeline}/mlflow.db")
+    experiment = client.get_experiment_by_name("deep-sparse-rectifier")
+    runs = client.search_runs([experiment.experiment_id])
+    assert sorted((r.data.tags["activation"], r.data.tags["seed"]) for r in runs) == \
+        [("rectifier", "1"), ("rectifier", "2"), ("tanh", "1"), ("tanh", "2")]
+    for run in runs:
+        assert run.info.status == "FINISHED"
+        assert {"dataset", "pretraining", "device", "git_commit", "data_sha256"} <= set(run.data.tags)
+        assert run.data.params["lr"] == "0.05" and run.data.params["minibatch"] == "10"
+        history = client.get_metric_history(run.info.run_id, "valid_error_pct")
+        assert sorted(m.step for m in history) == [1, 2]
+        names = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert names == {"metrics.json", "history.csv", "checkpoint.pt"}
+    logs = "".join(p.read_text() for p in (pipeline / "logs/train").rglob("*.log"))
+    assert "database is locked" not in logs
+    assert "MLflow call failed" not in logs and "MLflow tracking at" not in logs  # no retry
+
+
+def test_nothing_to_do_then_exactly_the_changed_jobs(pipeline):
+    assert jobs_to_run(pipeline) == {}
+    write_params(pipeline, seeds=[1, 2], train__lr=0.02)
+    assert jobs_to_run(pipeline) == {"train": 4, "tables": 1, "report": 1, "all": 1}
+    write_params(pipeline, seeds=[1, 2], data__digits__split_seed=3)
+    assert jobs_to_run(pipeline)["prepare"] == 1
+    write_params(pipeline, seeds=[1, 2])
+
+
+def test_config_overrides_other_than_targets_are_refused(pipeline):
+    narrowed = snakemake(pipeline, "-n", "--config", "activations=[tanh]")
+    assert narrowed.returncode == 0
+    refused = snakemake(pipeline, "-n", "--config", "device=cuda", check=False)
+    assert refused.returncode != 0
+    assert "['device'] differ from params.yaml" in refused.stdout + refused.stderr
+
+
+def test_snakemake_report_with_captions(pipeline):
+    out = pipeline / "snakemake-report.html"
+    snakemake(pipeline, "--report", str(out))
+    assert out.stat().st_size > 10_000
+
+
+def test_bad_params_fail_before_any_job(tmp_path):
+    params = write_params(tmp_path)
+    raw = yaml.safe_load(params.read_text())
+    raw["activations"] = ["rectifier", "relu"]
+    params.write_text(yaml.safe_dump(raw))
+    result = snakemake(tmp_path, "--cores", "1", check=False)
+    assert result.returncode != 0 and "'relu' is not one of" in result.stdout + result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_lint_is_clean():
+    result = subprocess.run(["snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
