@@ -1,0 +1,109 @@
+"""dvc.yaml and the Snakefile agree, and `dvc repro` reproduces the pipeline in a git repository."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import ROOT, write_params
+
+DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+STAGES = list(DVC["stages"].items())
+
+
+def run(*args, cwd, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return result
+
+
+def planned_outputs(folder: Path, target: str) -> set[str]:
+    """Every file Snakemake makes to reach `target` (its summary), logs aside."""
+    table = run("snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(folder), "--summary",
+                target, cwd=folder).stdout
+    rows = [line.split("\t") for line in table.splitlines()[1:] if line.strip()]
+    return {row[0] for row in rows if not row[0].startswith("logs/")}
+
+
+def outs(stage: dict, params: dict) -> list[str]:
+    paths = [next(iter(o)) if isinstance(o, dict) else o
+             for o in stage.get("outs", []) + stage.get("metrics", [])]
+    return [p.replace("${data.root}", params["data"]["root"]) for p in paths]
+
+
+def test_each_stage_runs_one_snakemake_target():
+    assert [name for name, _ in STAGES] == ["data", "train", "report"]
+    for _, stage in STAGES:
+        assert stage["cmd"].startswith("snakemake --cores all ")
+        assert len(stage["cmd"].split()) == 4
+
+
+def test_stage_outputs_cover_what_their_targets_make(tmp_path):
+    params = yaml.safe_load(write_params(tmp_path).read_text())
+    made_before: set[str] = set()
+    for name, stage in STAGES:
+        made = planned_outputs(tmp_path, stage["cmd"].split()[-1])
+        new = made - made_before
+        assert new, f"stage {name} makes nothing new"
+        roots = outs(stage, params)
+        strays = [f for f in new if not any(f == r or f.startswith(r.rstrip("/") + "/")
+                                            for r in roots)]
+        assert not strays, f"stage {name}: Snakemake makes {strays} outside its outs {roots}"
+        made_before |= made
+    assert made_before == planned_outputs(tmp_path, "all"), "dvc repro would not make all"
+
+
+def test_each_stage_depends_on_the_previous_stage_outputs():
+    for (_, before), (name, stage) in zip(STAGES, STAGES[1:]):
+        first_out = next(iter(before["outs"][0]))
+        assert first_out in stage["deps"], f"stage {name} does not depend on {first_out}"
+
+
+def test_every_source_file_is_a_dependency_of_some_stage():
+    deps = {d for _, stage in STAGES for d in stage["deps"]}
+    package = ROOT / "src/rectifier"
+    for path in package.rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        if path.name in ("__init__.py", "__main__.py", "cli.py"):
+            continue
+        assert any(relative == d or relative.startswith(d + "/") for d in deps), \
+            f"{relative} changes no DVC stage"
+
+
+@pytest.mark.slow
+def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
+    for name in ("Snakefile", "dvc.yaml"):
+        shutil.copy(ROOT / name, tmp_path)
+    for name in ("workflow", "src"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write_params(tmp_path)
+    run("git", "init", "-q", cwd=tmp_path)
+    run("dvc", "init", "-q", cwd=tmp_path)
+    run("dvc", "config", "core.analytics", "false", cwd=tmp_path)
+    run("git", "add", "-A", cwd=tmp_path)
+    run("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=tmp_path)
+
+    run("dvc", "repro", cwd=tmp_path)
+    lock = yaml.safe_load((tmp_path / "dvc.lock").read_text())
+    assert set(lock["stages"]) == {"data", "train", "report"}
+    assert {o["path"] for o in lock["stages"]["train"]["outs"]} == {"results"}
+    assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["lr"] == 0.05
+    assert "up to date" in run("dvc", "repro", cwd=tmp_path).stdout
+
+    metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=tmp_path).stdout)
+    summary = metrics[""]["data"]["reports/metrics.json"]["data"]
+    assert set(summary) == {"digits/rectifier/none", "digits/tanh/none"}
+    plots = run("dvc", "plots", "show", "-o", "plots", cwd=tmp_path).stdout
+    assert "plots/index.html" in plots and (tmp_path / "plots/index.html").exists()
+
+    # A fine-tuning knob changes the train stage onward, never the data stage.
+    write_params(tmp_path, train__lr=0.02)
+    status = json.loads(run("dvc", "status", "--json", cwd=tmp_path).stdout)
+    assert "train" in status and "data" not in status
+
+    run("dvc", "exp", "run", "-S", "train.lr=0.02", cwd=tmp_path)
+    rows = json.loads(run("dvc", "exp", "show", "--json", cwd=tmp_path).stdout)
+    assert any("0.02" in json.dumps(row) for row in rows)
