@@ -252,6 +252,10 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame) -> list[str]:
         found.append(f"One learning rate ({runs['lr'].iloc[0]}) for every configuration, not "
                      "picked per configuration on validation error from "
                      + ", ".join(map(str, paper.LEARNING_RATES)) + ".")
+    if (runs["l1"] > 0).any():
+        found.append("How the L1 penalty is normalised is not stated in the paper; ours: the "
+                     "coefficient times the sum of |h| over every hidden unit of every layer, "
+                     "averaged over the examples of the minibatch.")
     for key, published in (("minibatch", paper.MINIBATCH), ("l1", paper.L1)):
         other = sorted(set(runs[key]) - {published})
         if other:
