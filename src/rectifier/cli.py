@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"rectifier: bad params: {err}", file=sys.stderr)
         return 2
-    except Exception as err:
-        if logging.getLogger().isEnabledFor(logging.DEBUG):
-            raise
+    except (ValueError, RuntimeError, OSError) as err:   # bad data, divergence, downloads: one line
         print(f"rectifier {args.stage}: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
 

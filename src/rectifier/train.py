@@ -9,6 +9,7 @@ epoch's shuffling is drawn from its own generator seeded by (seed, epoch).
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -53,11 +54,11 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
             seed * 100_003 + state.epoch)).to(x.device)
         sums = _epoch(model, optimiser, x[order], y[order], cfg)
         nll, l1, errors = (float(s) / len(x) for s in sums)
-        if not all(map(_finite, (nll, l1))):
+        if not (math.isfinite(nll) and math.isfinite(l1)):
             raise Diverged(f"training loss became {nll + l1} at epoch {state.epoch} "
                            f"(train.lr={cfg.lr}); a smaller learning rate may train")
         valid_nll, valid_error = evaluate(model, *valid, cfg.eval_batch)
-        if not _finite(valid_nll):
+        if not math.isfinite(valid_nll):
             raise Diverged(f"validation NLL became {valid_nll} at epoch {state.epoch}")
         if valid_error < state.best_valid_error:
             state.best_epoch, state.best_valid_error, state.bad_epochs = state.epoch, valid_error, 0
@@ -106,10 +107,6 @@ def evaluate(model, x, y, batch: int, meters: list[LayerMeter] | None = None) ->
         for meter, h in zip(meters or (), codes):
             meter.update(h)
     return nll / len(x), 100.0 * errors / len(x)
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")
 
 
 def _save(path: Path, fingerprint: str, model, optimiser, state: State) -> None:
