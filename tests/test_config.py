@@ -58,3 +58,20 @@ def test_cli_refuses_bad_params_before_any_work(tmp_path):
     assert result.returncode == 2
     assert "train.minibatch: 0 is less than the minimum of 1" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_learning_rate_is_one_rate_or_candidates():
+    assert Params.from_dict(tiny_raw(train__lr=0.1)).learning_rates == (0.1,)
+    params = Params.from_dict(tiny_raw(train__lr=[0.1, 0.01, 0.001, 0.0001]))
+    assert params.learning_rates == (0.1, 0.01, 0.001, 0.0001)
+    with pytest.raises(ConfigError, match=r"train.lr\[1\]: -1 is less than or equal to the minimum"):
+        Params.from_dict(tiny_raw(train__lr=[0.1, -1]))
+    with pytest.raises(ConfigError, match="train.lr: .* non-unique"):
+        Params.from_dict(tiny_raw(train__lr=[0.1, 0.1]))
+
+
+def test_train_job_needs_lr_among_the_candidates(tmp_path):
+    write_params(tmp_path, train__lr=[0.1, 0.01])
+    result = rectifier("train", "--dataset", "digits", "--activation", "tanh", "--seed", "1",
+                       "--out", "x", cwd=tmp_path, check=False)
+    assert result.returncode == 1 and "give one of train.lr [0.1, 0.01]" in result.stderr

@@ -35,14 +35,14 @@ def outs(stage: dict, params: dict) -> list[str]:
 
 
 def test_each_stage_runs_one_snakemake_target():
-    assert [name for name, _ in STAGES] == ["data", "train", "report"]
+    assert [name for name, _ in STAGES] == ["data", "pretrain", "train", "report"]
     for _, stage in STAGES:
         assert stage["cmd"].startswith("snakemake --cores all ")
         assert len(stage["cmd"].split()) == 4
 
 
 def test_stage_outputs_cover_what_their_targets_make(tmp_path):
-    params = yaml.safe_load(write_params(tmp_path).read_text())
+    params = yaml.safe_load(write_params(tmp_path, pretraining=["none", "dae"]).read_text())
     made_before: set[str] = set()
     for name, stage in STAGES:
         made = planned_outputs(tmp_path, stage["cmd"].split()[-1])
@@ -79,7 +79,8 @@ def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
         shutil.copy(ROOT / name, tmp_path)
     for name in ("workflow", "src"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    write_params(tmp_path)
+    tiny = {"activations": ["rectifier"], "pretraining": ["none", "dae"], "pretrain__epochs": 2}
+    write_params(tmp_path, **tiny, train__lr=[0.05, 0.02])
     run("git", "init", "-q", cwd=tmp_path)
     run("dvc", "init", "-q", cwd=tmp_path)
     run("dvc", "config", "core.analytics", "false", cwd=tmp_path)
@@ -88,21 +89,24 @@ def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
 
     run("dvc", "repro", cwd=tmp_path)
     lock = yaml.safe_load((tmp_path / "dvc.lock").read_text())
-    assert set(lock["stages"]) == {"data", "train", "report"}
+    assert set(lock["stages"]) == {"data", "pretrain", "train", "report"}
     assert {o["path"] for o in lock["stages"]["train"]["outs"]} == {"results"}
-    assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["lr"] == 0.05
+    assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["lr"] == [0.05, 0.02]
+    chosen = json.loads((tmp_path / "reports/metrics.json").read_text())
+    assert {entry["lr_selected"] for entry in chosen.values()} <= {0.05, 0.02}
     assert "up to date" in run("dvc", "repro", cwd=tmp_path).stdout
 
     metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=tmp_path).stdout)
     summary = metrics[""]["data"]["reports/metrics.json"]["data"]
-    assert set(summary) == {"digits/rectifier/none", "digits/tanh/none"}
+    assert set(summary) == {"digits/rectifier/none", "digits/rectifier/dae"}
     plots = run("dvc", "plots", "show", "-o", "plots", cwd=tmp_path).stdout
     assert "plots/index.html" in plots and (tmp_path / "plots/index.html").exists()
 
-    # A fine-tuning knob changes the train stage onward, never the data stage.
-    write_params(tmp_path, train__lr=0.02)
+    # A fine-tuning knob changes the train stage onward, never the data or pre-training.
+    write_params(tmp_path, **tiny, train__lr=0.02)
     status = json.loads(run("dvc", "status", "--json", cwd=tmp_path).stdout)
-    assert "train" in status and "data" not in status
+    assert "train" in status and "data" not in status and "pretrain" not in status
+    write_params(tmp_path, **tiny, train__lr=[0.05, 0.02])
 
     run("dvc", "exp", "run", "-S", "train.lr=0.02", cwd=tmp_path)
     rows = json.loads(run("dvc", "exp", "show", "--json", cwd=tmp_path).stdout)

@@ -1,5 +1,5 @@
-"""The real Snakemake pipeline on a tiny config (digits, two activations, two seeds, two epochs):
-four training jobs at once share one sqlite MLflow store."""
+"""The real Snakemake pipeline on a tiny config (digits, two activations, with and without
+pre-training, two seeds, two epochs): four jobs at once share one sqlite MLflow store."""
 import json
 import re
 import subprocess
@@ -31,38 +31,55 @@ def jobs_to_run(folder) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pipeline")
-    write_params(folder, seeds=[1, 2])
+    write_params(folder, seeds=[1, 2], pretraining=["none", "dae"], pretrain__epochs=2)
     snakemake(folder, "--cores", "4")
     return folder
 
 
 def test_tables_hold_every_run_and_no_nan(pipeline):
     table1 = pd.read_csv(pipeline / "reports/tables/table1.csv")
-    assert list(table1.activation) == ["rectifier", "tanh"]
-    assert list(table1.n_seeds) == [2, 2] and table1.test_error_mean.notna().all()
+    assert list(zip(table1.activation, table1.pretraining)) == [
+        ("rectifier", "dae"), ("rectifier", "none"), ("tanh", "dae"), ("tanh", "none")]
+    assert list(table1.n_seeds) == [2] * 4 and table1.test_error_mean.notna().all()
     runs = pd.read_csv(pipeline / "reports/tables/runs.csv")
-    assert len(runs) == 4 and runs.test_error_pct.between(0, 100).all()
-    sparsity = pd.read_csv(pipeline / "reports/tables/sparsity.csv").set_index("activation")
-    assert sparsity.loc["rectifier", "sparsity_mean"] > 0 == sparsity.loc["tanh", "sparsity_mean"]
+    assert len(runs) == 8 and runs.test_error_pct.between(0, 100).all()
+    sparsity = pd.read_csv(pipeline / "reports/tables/sparsity.csv")
+    rect = sparsity[sparsity.activation == "rectifier"]
+    assert (rect.sparsity_mean > 0).all()
+    assert (sparsity[sparsity.activation == "tanh"].sparsity_mean == 0).all()
+    effect = pd.read_csv(pipeline / "reports/tables/pretraining_effect.csv")
+    assert list(effect.activation) == ["rectifier", "tanh"]
     summary = json.loads((pipeline / "reports/metrics.json").read_text())
-    assert set(summary) == {"digits/rectifier/none", "digits/tanh/none"}
+    assert set(summary) == {f"digits/{a}/{p}" for a in ("rectifier", "tanh")
+                            for p in ("none", "dae")}
 
 
 def test_report_is_rendered_self_contained(pipeline):
     markdown = (pipeline / "reports/report.md").read_text()
     assert "Table 1" in markdown and "Deviations from the paper" in markdown
+    assert "Pre-training" in markdown
     html = (pipeline / "reports/report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3
+    assert html.count("data:image/png;base64,") >= 3
     assert not re.search(r"""(src|href)=["']https?://""", html)
 
 
 def test_every_job_is_one_finished_mlflow_run(pipeline):
     client = MlflowClient(tracking_uri=f"sqlite:///{pipeline}/mlflow.db")
     experiment = client.get_experiment_by_name("deep-sparse-rectifier")
-    runs = client.search_runs([experiment.experiment_id])
-    assert sorted((r.data.tags["activation"], r.data.tags["seed"]) for r in runs) == \
-        [("rectifier", "1"), ("rectifier", "2"), ("tanh", "1"), ("tanh", "2")]
+    every = client.search_runs([experiment.experiment_id])
+    stacks = {r.info.run_id: r for r in every if r.data.tags.get("stage") == "pretrain"}
+    runs = [r for r in every if r.info.run_id not in stacks]
+    assert sorted((r.data.tags["activation"], r.data.tags["pretraining"], r.data.tags["seed"])
+                  for r in runs) == [(a, p, s) for a in ("rectifier", "tanh")
+                                     for p in ("dae", "none") for s in ("1", "2")]
+    assert len(stacks) == 4
+    for run in stacks.values():
+        assert run.info.status == "FINISHED"
+        curve = client.get_metric_history(run.info.run_id, "recon_loss_l2")
+        assert sorted(m.step for m in curve) == [1, 2]
     for run in runs:
+        if run.data.tags["pretraining"] == "dae":     # linked to the run that made its stack
+            assert run.data.tags["pretrain_run_id"] in stacks
         assert run.info.status == "FINISHED"
         assert {"dataset", "pretraining", "device", "git_commit", "data_sha256"} <= set(run.data.tags)
         assert run.data.params["lr"] == "0.05" and run.data.params["minibatch"] == "10"
@@ -77,11 +94,14 @@ def test_every_job_is_one_finished_mlflow_run(pipeline):
 
 def test_nothing_to_do_then_exactly_the_changed_jobs(pipeline):
     assert jobs_to_run(pipeline) == {}
-    write_params(pipeline, seeds=[1, 2], train__lr=0.02)
-    assert jobs_to_run(pipeline) == {"train": 4, "tables": 1, "report": 1, "all": 1}
-    write_params(pipeline, seeds=[1, 2], data__digits__split_seed=3)
+    tiny = {"seeds": [1, 2], "pretraining": ["none", "dae"], "pretrain__epochs": 2}
+    write_params(pipeline, **tiny, train__max_epochs=3)     # fine-tuning: no new pre-training
+    assert jobs_to_run(pipeline) == {"train": 8, "tables": 1, "report": 1, "all": 1}
+    write_params(pipeline, **{**tiny, "pretrain__epochs": 3})   # new stacks, new fine-tuning
+    assert jobs_to_run(pipeline) == {"pretrain": 4, "train": 4, "tables": 1, "report": 1, "all": 1}
+    write_params(pipeline, **tiny, data__digits__split_seed=3)
     assert jobs_to_run(pipeline)["prepare"] == 1
-    write_params(pipeline, seeds=[1, 2])
+    write_params(pipeline, **tiny)
 
 
 def test_config_overrides_other_than_targets_are_refused(pipeline):

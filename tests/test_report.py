@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rectifier import report, tables
-from test_tables import write_run   # tests/ is on sys.path (pytest's rootdir-relative import)
+from rectifier import paper, report, tables
+from test_tables import write_pretrain, write_run   # tests/ is on sys.path (rootdir import)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -88,6 +88,11 @@ def test_report_states_protocol_compute_and_deviations(rendered):
     assert "87.0 s" in md                                      # 8 runs x 10 s + 2 x 3.5 s
     assert "9 run(s) stopped early, 1 run(s) ran to max epochs" in md
     assert "10 training runs: 5 configurations" in md
+    # one learning rate: said in its section, and still a deviation
+    assert "Only one learning rate was run (0.01): it was not selected on validation error" in md
+    assert "One learning rate (0.01) for every configuration, not picked" in md
+    assert "there is no effect of pre-training to measure" in md
+    assert "## Pre-training" not in md and "Pre-training hyper-parameters" not in md
     html = rendered[0]["html"].read_text()
     assert "Learning rate fixed at 0.01 (deviation passed in)." in html
 
@@ -97,11 +102,97 @@ def test_render_from_tables_folder(tmp_path):
     write_run(root, seed=1, test_error=1.5)
     write_run(root, dataset="cifar10", pretraining="dae", seed=1, test_error=50.0)
     runs = tables.collect(root)
-    tables.write({"table1": tables.table1(runs), "sparsity": tables.sparsity(runs)},
-                 tmp_path / "tables")
+    tables.write(tables.build(runs), tmp_path / "tables")
     paths = report.render(runs, tables.load_histories(runs), tmp_path / "tables",
                           tmp_path / "out")
     md = paths["markdown"].read_text()
     assert "1.50" in md and tables.VERDICT_SINGLE in md and "+0.07" in md
     assert "49.96 (?)" in md and "+0.04" in md          # provisional paper cell flagged
     assert "1 of the paper's figures compared here are provisional" in md
+    assert "No network was pre-trained" not in md          # the cifar10 run is fine-tuned
+    assert "no pre-training job's files were given" in md
+
+
+# (pretraining, lr) -> per seed (valid error, test error): dae picks 0.1, none picks 0.01.
+SELECTED = {"dae": (0.1, ((1.0, 1.0), (1.2, 1.2))), "none": (0.01, ((1.0, 1.4), (1.2, 1.6)))}
+
+
+@pytest.fixture(scope="module")
+def rendered_dae(tmp_path_factory):
+    """mnist rectifier with and without pre-training, the paper's four learning rates x two
+    seeds each, and two pre-training jobs, rendered through the CLI's entry point."""
+    tmp = tmp_path_factory.mktemp("report_dae")
+    for pretraining, (chosen, seeds) in SELECTED.items():
+        for lr in paper.LEARNING_RATES:
+            for seed, (valid, test) in enumerate(seeds, 1):
+                if lr != chosen:
+                    valid, test = valid + 3.0, 9.0
+                write_run(tmp / "results", pretraining=pretraining, lr=lr, seed=seed,
+                          test_error=test, valid_error_pct=valid,
+                          init="dae" if pretraining == "dae" else "glorot_uniform")
+    pre = [write_pretrain(tmp / "pretrained", seed=seed, recon=(60.0 + seed, 30.0, 20.0))
+           for seed in (1, 2)]
+    paths = report.render_from_metrics(None, sorted(tmp.glob("results/**/metrics.json")),
+                                       tmp / "reports", pretrain_metrics=pre)
+    return paths, paths["markdown"].read_text()
+
+
+def test_report_with_pretraining_and_learning_rates(rendered_dae):
+    paths, md = rendered_dae
+    assert "16 training runs: 2 configurations (data set, activation, pre-training) × " \
+           "learning rates 0.1, 0.01, 0.001, 0.0001 × seeds 1, 2." in md
+    assert "2 pre-training jobs" in md
+    # Table 1 from the selected runs, dae before none, beside the paper's 1.20 and 1.43
+    dae = next(line for line in md.splitlines() if "| mnist" in line and "| 1.20 " in line)
+    none = next(line for line in md.splitlines() if "| mnist" in line and "| 1.43 " in line)
+    assert md.index(dae) < md.index(none)
+    assert "| dae " in dae and "1.10 ± 0.14" in dae and "-0.10" in dae
+    assert "| none " in none and "1.50 ± 0.14" in none and "+0.07" in none
+    # the effect of pre-training: -0.40 ± 0.14 (sqrt(0.02/2 + 0.02/2)), the paper's -0.23
+    effect = next(line for line in md.splitlines() if "| 2 / 2 " in line)
+    assert "-0.40 ± 0.14" in effect and "-0.23" in effect
+    # learning rates: the rule, the paper's set (no deviation), each configuration's choice
+    assert "the learning rate with the lowest mean validation error over its seeds" in md
+    assert "The rates tried are the paper's: 0.1, 0.01, 0.001, 0.0001." in md
+    assert "Learning rates tried per configuration" not in md
+    assert "One learning rate" not in md and "Only one learning rate" not in md
+    chosen = [line for line in md.splitlines()
+              if line.startswith("| mnist") and line.rstrip(" |").endswith("yes")]
+    assert len(chosen) == 2 and "| 0.1 " in chosen[0] and "| 0.01 " in chosen[1]
+    assert "| 0.0001 " in md                                   # %g, not 0.00
+    assert "picked from 0.1, 0.01, 0.001, 0.0001 on validation error; selected: 0.1 (1), " \
+           "0.01 (1)" in md
+    assert "initialisation" in md and "dae (8), glorot_uniform (8)" in md
+
+
+def test_report_pretraining_section(rendered_dae):
+    paths, md = rendered_dae
+    assert "## Pre-training" in md and "](figures/reconstruction.png)" in md
+    assert "recipe image, masking noise 0.25 (paper: 0.25), 3 epochs per layer, " \
+           "learning rate 0.01 (constant)" in md
+    row = next(line for line in md.splitlines() if "| mnist" in line and "61.500 ± 0.707" in line)
+    assert "30.000 ± 0.000" in row and "| 70.0 " in row and "100.0 s" in row
+    assert "No network was pre-trained" not in md
+    assert ("Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
+            "pre-training jobs: masking noise 0.25 (paper: 0.25); 3 epochs per layer (not stated "
+            "in the paper); learning rate fixed at 0.01, not picked on reconstruction error from "
+            "0.1, 0.01, 0.001, 0.0001 as the paper does.") in md
+    assert "pre-training: jobs, total wall time | 2, 200 s (0.06 h)" in " ".join(md.split())
+    png = paths["markdown"].parent / "figures" / "reconstruction.png"
+    assert png in paths["figures"] and png.read_bytes().startswith(PNG)
+    page = paths["html"].read_text()
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 4
+    assert "nan" not in md.lower()
+
+
+def test_report_rates_other_than_the_papers_and_a_tie(tmp_path):
+    root = tmp_path / "results"
+    for lr, valids in ((0.1, (1.1, 1.3)), (0.05, (1.2, 1.2))):   # equal means: 0.1 taken
+        for seed, valid in enumerate(valids, 1):
+            write_run(root, lr=lr, seed=seed, valid_error_pct=valid)
+    md = report.render_from_metrics(None, sorted(root.glob("**/metrics.json")),
+                                    tmp_path / "out")["markdown"].read_text()
+    assert "The rates tried differ from the paper's (0.1, 0.01, 0.001, 0.0001): 0.1, 0.05" in md
+    assert "Ties: mnist/rectifier/none (0.1, 0.05 tied; 0.1 taken)." in md
+    assert "yes (tie)" in md and "no (tie)" in md
+    assert "Learning rates tried per configuration: 0.1, 0.05, where the paper picks" in md

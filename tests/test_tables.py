@@ -12,16 +12,16 @@ from rectifier import paper, tables
 
 def write_run(root, dataset="mnist", activation="rectifier", pretraining="none", seed=1,
               test_error=1.0, sparsity=(80.0, 85.0, 90.0), dead=(0, 1, 2), hidden=None,
-              epochs=4, **overrides):
-    """A results/<dataset>/<activation>/<pretraining>/seed<seed>/ folder as a training job
-    writes it; returns the metrics.json path."""
+              epochs=4, lr=0.01, **overrides):
+    """A results/<dataset>/<activation>/<pretraining>/lr<lr>/seed<seed>/ folder as a training
+    job writes it; returns the metrics.json path."""
     hidden = list(hidden or [1000] * len(sparsity))
-    folder = root / dataset / activation / pretraining / f"seed{seed}"
+    folder = root / dataset / activation / pretraining / f"lr{lr:g}" / f"seed{seed}"
     folder.mkdir(parents=True)
     metrics = {
         "dataset": dataset, "activation": activation, "pretraining": pretraining, "seed": seed,
         "test_error_pct": test_error, "valid_error_pct": test_error + 0.1, "best_epoch": epochs - 1,
-        "epochs_run": epochs, "stopped": "early_stopping", "hidden": hidden, "lr": 0.01,
+        "epochs_run": epochs, "stopped": "early_stopping", "hidden": hidden, "lr": lr,
         "minibatch": 10, "l1": 0.001, "sign_trick": True,
         "n_train": 50000, "n_valid": 10000, "n_test": 10000,
         "sparsity_pct": list(sparsity),
@@ -40,6 +40,33 @@ def write_run(root, dataset="mnist", activation="rectifier", pretraining="none",
         "valid_error_pct": [test_error + 1 / e for e in range(1, epochs + 1)],
         "seconds": [2.5] * epochs,
     }).to_csv(folder / "history.csv", index=False)
+    return folder / "metrics.json"
+
+
+def write_pretrain(root, dataset="mnist", activation="rectifier", seed=1,
+                   recon=(60.0, 30.0, 20.0), sparsity=(70.0, 75.0, 80.0), epochs=3, **overrides):
+    """A pretrained/<dataset>/<activation>/seed<seed>/ folder as a pre-training job writes it,
+    its history's last epoch of each layer ending at `recon`; returns the metrics.json path."""
+    layers = len(recon)
+    folder = root / dataset / activation / f"seed{seed}"
+    folder.mkdir(parents=True)
+    metrics = {
+        "dataset": dataset, "activation": activation, "pretraining": "dae", "seed": seed,
+        "recon_loss": list(recon), "sparsity_pct": list(sparsity),
+        "sparsity_pct_mean": sum(sparsity) / layers, "dead_units": [0] * layers,
+        "mean_activation": [0.2] * layers, "hidden": [1000] * layers, "noise": 0.25,
+        "lr": 0.01, "epochs": epochs, "minibatch": 10, "l1": 0.001, "recipe": "image",
+        "n_train": 50000, "wall_time_s": 100.0, "device": "cpu", "device_name": "test cpu",
+        "torch_version": "2.13.0", "python_version": "3.12.0", "platform": "Linux",
+        "git_commit": "abc123", "data_sha256": "0" * 64, "fingerprint": "f" * 64,
+        "tracking": {"status": "disabled"},
+    }
+    metrics.update(overrides)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    pd.DataFrame([{"layer": k, "epoch": e, "recon_loss": r + epochs - e, "l1": 0.1,
+                   "seconds": 1.0}
+                  for k, r in enumerate(recon, 1) for e in range(1, epochs + 1)]
+                 ).to_csv(folder / "history.csv", index=False)
     return folder / "metrics.json"
 
 
@@ -65,11 +92,13 @@ def test_collect_is_flat_and_ordered(results):
     assert len(runs) == 9
     assert {"sparsity_pct_l1", "sparsity_pct_l3", "dead_units_l2", "mean_activation_l1",
             "tracking_status", "hidden", "n_layers"} <= set(runs.columns)
-    assert runs.loc[0, "job_id"] == "mnist/rectifier/none/seed1"
+    assert runs.loc[0, "job_id"] == "mnist/rectifier/none/lr0.01/seed1"
     # paper's data sets first; rectifier, tanh, softplus; seeds ascending
-    assert list(runs["job_id"][:4]) == [f"mnist/rectifier/none/seed{s}" for s in (1, 2, 3)] + [
-        "mnist/tanh/none/seed1"]
-    assert runs["job_id"].iloc[-1] == "digits/rectifier/none/seed2"
+    assert list(runs["job_id"][:4]) == [
+        f"mnist/rectifier/none/lr0.01/seed{s}" for s in (1, 2, 3)] + [
+        "mnist/tanh/none/lr0.01/seed1"]
+    assert runs["job_id"].iloc[-1] == "digits/rectifier/none/lr0.01/seed2"
+    assert runs["selected"].all()                  # one learning rate: every run is selected
     assert runs.loc[0, "hidden"] == "1000-1000-1000"
     assert runs.loc[8, "sparsity_pct_l3"] != runs.loc[8, "sparsity_pct_l3"]  # NaN: 2 layers
 
@@ -184,17 +213,15 @@ def test_histories(results):
     runs = tables.collect(results)
     histories = tables.load_histories(runs)
     assert set(histories) == set(runs["job_id"])
-    assert list(histories["mnist/rectifier/none/seed1"]["epoch"]) == [1, 2, 3, 4]
+    assert list(histories["mnist/rectifier/none/lr0.01/seed1"]["epoch"]) == [1, 2, 3, 4]
 
 
 def test_write(results, tmp_path):
     runs = tables.collect(results)
     out = tmp_path / "tables"
-    built = {"table1": tables.table1(runs), "sparsity": tables.sparsity(runs),
-             "runs": tables.runs_table(runs)}
-    written = tables.write(built, out)
-    assert {p.name for p in written} == {"table1.csv", "table1.md", "sparsity.csv",
-                                         "sparsity.md", "runs.csv", "runs.md", "summary.json"}
+    written = tables.write(tables.build(runs), out)
+    assert {p.name for p in written} == {f"{name}.{ext}" for ext in ("csv", "md") for name in (
+        "table1", "sparsity", "runs", "learning_rates", "pretraining_effect")} | {"summary.json"}
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*"))
     back = pd.read_csv(out / "table1.csv", keep_default_na=False, na_values=[""])
     assert back.loc[0, "test_error_mean"] == pytest.approx(1.2)
@@ -207,6 +234,9 @@ def test_write(results, tmp_path):
     assert "test_error_pct_sd" not in summary["mnist/softplus/none"]   # one seed: no sd
     assert "paper_test_error_pct" not in summary["digits/rectifier/none"]
     assert summary["mnist/rectifier/none"]["sparsity_pct_mean"] == pytest.approx(85.6667)
+    assert r["lr_selected"] == 0.01
+    effect = pd.read_csv(out / "pretraining_effect.csv")           # no dae run: header only
+    assert len(effect) == 0 and "paper_difference" in effect.columns
 
 
 def test_paper_figures():
@@ -217,3 +247,176 @@ def test_paper_figures():
     assert len(paper.TABLE1) == 24
     assert paper.average_sparsity("norb") == 73.8 and paper.average_sparsity("digits") is None
     assert paper.unavailable("nistp") == "not public" and paper.unavailable("mnist") is None
+
+
+def test_job_id_names_the_learning_rate():
+    assert tables.job_id("mnist", "tanh", "dae", 0.0001, 2) == "mnist/tanh/dae/lr0.0001/seed2"
+
+
+def test_duplicate_job_refused(tmp_path):
+    write_run(tmp_path / "a", lr=0.1)
+    write_run(tmp_path / "b", lr=0.1)
+    write_run(tmp_path / "b", lr=0.01, seed=1, pretraining="dae")
+    with pytest.raises(ValueError, match="same job appears twice"):
+        tables.collect(sorted(tmp_path.glob("**/metrics.json")))
+
+
+# (pretraining, lr) -> per seed (valid error, test error). Selection must follow the validation
+# error: at dae, lr 0.01 has the better test error but the worse validation error.
+RATES = {
+    ("none", 0.1): ((2.0, 1.9), (2.2, 2.1)),        # valid mean 2.1
+    ("none", 0.01): ((1.5, 1.4), (1.7, 1.6)),       # valid mean 1.6: selected
+    ("dae", 0.1): ((1.0, 1.0), (1.2, 1.2)),         # valid mean 1.1: selected
+    ("dae", 0.01): ((1.3, 0.5), (1.5, 0.6)),        # valid mean 1.4
+}
+
+
+@pytest.fixture
+def rates(tmp_path):
+    """mnist rectifier: two rates x two seeds per pre-training (RATES); mnist tanh none: a tie
+    (valid 1.1, 1.3 at lr 0.1 and 1.2, 1.2 at lr 0.0001: equal means up to the last bit);
+    mnist tanh dae: one rate, one seed."""
+    root = tmp_path / "results"
+    for (pretraining, lr), seeds in RATES.items():
+        for seed, (valid, test) in enumerate(seeds, 1):
+            write_run(root, pretraining=pretraining, lr=lr, seed=seed, test_error=test,
+                      valid_error_pct=valid)
+    for lr, valids, tests in ((0.1, (1.1, 1.3), (3.0, 3.2)), (0.0001, (1.2, 1.2), (9.0, 9.0))):
+        for seed, (valid, test) in enumerate(zip(valids, tests), 1):
+            write_run(root, activation="tanh", lr=lr, seed=seed, test_error=test,
+                      valid_error_pct=valid, sparsity=(0, 0, 0), dead=(0, 0, 0))
+    write_run(root, activation="tanh", pretraining="dae", lr=0.1, test_error=2.0,
+              sparsity=(0, 0, 0), dead=(0, 0, 0))
+    return root
+
+
+def test_select_lr_exact_values(rates):
+    runs = tables.collect(rates)
+    lrs = tables.select_lr(runs)
+    assert list(zip(lrs["activation"], lrs["pretraining"], lrs["lr"])) == [
+        ("rectifier", "dae", 0.1), ("rectifier", "dae", 0.01),
+        ("rectifier", "none", 0.1), ("rectifier", "none", 0.01),
+        ("tanh", "dae", 0.1), ("tanh", "none", 0.1), ("tanh", "none", 0.0001)]
+    assert list(lrs["selected"]) == [True, False, False, True, True, True, False]
+    none = lrs.iloc[3]
+    assert none["n_seeds"] == 2 and none["valid_error_mean"] == pytest.approx(1.6)
+    assert none["valid_error_sd"] == pytest.approx(math.sqrt(0.02))
+    assert none["test_error_mean"] == pytest.approx(1.5)
+    assert lrs.iloc[1]["test_error_mean"] == pytest.approx(0.55)   # better test, not selected
+    assert math.isnan(lrs.iloc[4]["valid_error_sd"])                # one seed
+    assert list(runs["selected"]) == [True, True, False, False, False, False, True, True,
+                                      True, True, True, False, False]
+    assert list(runs["job_id"][:3]) == ["mnist/rectifier/dae/lr0.1/seed1",
+                                        "mnist/rectifier/dae/lr0.1/seed2",
+                                        "mnist/rectifier/dae/lr0.01/seed1"]
+
+
+def test_tie_goes_to_the_larger_rate(rates):
+    lrs = tables.select_lr(tables.collect(rates)).set_index(["activation", "pretraining", "lr"])
+    tanh = lrs.loc[("tanh", "none")]
+    assert (1.1 + 1.3) / 2 != (1.2 + 1.2) / 2              # a tie only up to rounding
+    assert tanh.loc[0.1, "selected"] and not tanh.loc[0.0001, "selected"]
+    assert tanh["tied"].all() and not lrs.loc[("rectifier", "none"), "tied"].any()
+
+
+def test_tables_use_selected_runs_only(rates):
+    runs = tables.collect(rates)
+    t1 = tables.table1(runs).set_index(["activation", "pretraining"])
+    assert list(t1.index) == [("rectifier", "dae"), ("rectifier", "none"), ("tanh", "dae"),
+                              ("tanh", "none")]
+    assert t1.loc[("rectifier", "dae"), "test_error_mean"] == pytest.approx(1.1)
+    assert t1.loc[("rectifier", "none"), "test_error_mean"] == pytest.approx(1.5)
+    assert t1.loc[("tanh", "none"), "test_error_mean"] == pytest.approx(3.1)
+    assert (t1["n_seeds"] == [2, 2, 1, 2]).all()
+    assert (tables.sparsity(runs)["n_seeds"] == [2, 2, 1, 2]).all()
+    assert tables.table1(tables.selected_runs(runs)).equals(tables.table1(runs))
+    listed = tables.runs_table(runs)
+    assert len(listed) == 13 and listed["selected"].sum() == 7
+    assert list(listed.columns[:6]) == ["dataset", "activation", "pretraining", "lr", "seed",
+                                        "selected"]
+
+
+def test_pretraining_effect_exact_values(rates):
+    effect = tables.pretraining_effect(tables.collect(rates)).set_index("activation")
+    r = effect.loc["rectifier"]
+    assert (r["n_seeds_dae"], r["n_seeds_none"]) == (2, 2)
+    assert (r["test_error_dae"], r["test_error_none"]) == (pytest.approx(1.1), pytest.approx(1.5))
+    assert r["difference"] == pytest.approx(-0.4)
+    assert r["difference_sd"] == pytest.approx(math.sqrt(0.02 / 2 + 0.02 / 2))   # 0.1414
+    assert r["paper_difference"] == pytest.approx(1.20 - 1.43)
+    assert not r["paper_provisional"]
+    tanh = effect.loc["tanh"]
+    assert tanh["difference"] == pytest.approx(2.0 - 3.1)
+    assert math.isnan(tanh["difference_sd"])                       # dae has a single seed
+    assert tanh["paper_difference"] == pytest.approx(1.16 - 1.57) and tanh["paper_provisional"]
+
+
+def test_write_learning_rates(rates, tmp_path):
+    runs = tables.collect(rates)
+    out = tmp_path / "tables"
+    tables.write(tables.build(runs), out)
+    summary = json.loads((out / "summary.json").read_text())
+    assert {k: v["lr_selected"] for k, v in summary.items()} == {
+        "mnist/rectifier/dae": 0.1, "mnist/rectifier/none": 0.01, "mnist/tanh/dae": 0.1,
+        "mnist/tanh/none": 0.1}
+    assert "| 0.0001 |" in (out / "learning_rates.md").read_text().replace("  ", " ")
+    back = pd.read_csv(out / "learning_rates.csv")
+    assert back["selected"].dtype == bool and back["selected"].sum() == 4
+    tables.write_plots(runs, tables.load_histories(runs), tmp_path / "plots")
+    plotted = pd.read_csv(tmp_path / "plots" / "test_error.csv")
+    assert plotted["test_error_pct"].tolist() == pytest.approx([1.1, 1.5, 2.0, 3.1])
+
+
+@pytest.fixture
+def pretrained(tmp_path):
+    root = tmp_path / "pretrained"
+    write_pretrain(root, seed=1, recon=(60.0, 30.0, 20.0), sparsity=(70.0, 75.0, 80.0))
+    write_pretrain(root, seed=2, recon=(62.0, 32.0, 22.0), sparsity=(72.0, 77.0, 82.0),
+                   wall_time_s=120.0)
+    write_pretrain(root, activation="tanh", recon=(50.0, 10.0, 5.0), sparsity=(0, 0, 0))
+    return root
+
+
+def test_pretraining_table_exact_values(pretrained):
+    pre = tables.collect_pretraining(pretrained)
+    assert list(pre["job_id"]) == ["mnist/rectifier/seed1", "mnist/rectifier/seed2",
+                                   "mnist/tanh/seed1"]
+    pt = tables.pretraining_table(pre).set_index("activation")
+    r = pt.loc["rectifier"]
+    assert r["n_seeds"] == 2
+    assert r["recon_l1_mean"] == pytest.approx(61.0) and r["recon_l1_sd"] == pytest.approx(
+        math.sqrt(2))
+    assert r["recon_l3_mean"] == pytest.approx(21.0)
+    assert (r["sparsity_l1_mean"], r["sparsity_l3_mean"]) == (71.0, 81.0)
+    assert r["sparsity_mean"] == pytest.approx(76.0) and r["wall_time_mean"] == 110.0
+    assert math.isnan(pt.loc["tanh", "recon_l1_sd"])
+    histories = tables.load_histories(pre, tables.PRETRAIN_HISTORY_COLUMNS)
+    assert len(histories["mnist/tanh/seed1"]) == 9
+    built = tables.build(tables.collect([write_run(pretrained.parent / "results")]), pre)
+    assert built["pretraining"].equals(tables.pretraining_table(pre))
+
+
+@pytest.mark.parametrize("key,value,named", [
+    ("recon_loss", [60.0, float("nan"), 20.0], r"recon_loss\[1\]"),
+    ("noise", float("inf"), "noise"),
+])
+def test_pretraining_non_finite_refused(tmp_path, key, value, named):
+    path = write_pretrain(tmp_path, **{key: value})
+    with pytest.raises(ValueError, match=rf"{path.name}.*{named}"):
+        tables.collect_pretraining([path])
+
+
+@pytest.mark.parametrize("key", ["recon_loss", "recipe", "epochs"])
+def test_pretraining_missing_key_refused(tmp_path, key):
+    path = write_pretrain(tmp_path)
+    metrics = json.loads(path.read_text())
+    del metrics[key]
+    path.write_text(json.dumps(metrics))
+    with pytest.raises(ValueError, match=rf"metrics\.json.*{key}"):
+        tables.collect_pretraining(tmp_path)
+
+
+def test_pretraining_one_cost_per_layer(tmp_path):
+    write_pretrain(tmp_path, recon=(1.0, 2.0), sparsity=(1.0, 2.0, 3.0), hidden=[1000] * 3)
+    with pytest.raises(ValueError, match=r"recon_loss.*one number per hidden layer \(3\)"):
+        tables.collect_pretraining(tmp_path)

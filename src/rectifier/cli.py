@@ -18,12 +18,22 @@ def main(argv: list[str] | None = None) -> int:
     prepare = stages.add_parser("prepare", help="download, verify and prepare a data set")
     prepare.add_argument("--dataset", required=True)
 
+    pretrain = stages.add_parser("pretrain", help="pre-train a stack of denoising auto-encoders")
+    pretrain.add_argument("--dataset", required=True)
+    pretrain.add_argument("--activation", required=True)
+    pretrain.add_argument("--seed", required=True, type=int)
+    pretrain.add_argument("--out", required=True, type=Path, help="the job's results folder")
+    pretrain.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+
     train = stages.add_parser("train", help="train and measure one network")
     train.add_argument("--dataset", required=True)
     train.add_argument("--activation", required=True)
     train.add_argument("--pretraining", default="none")
     train.add_argument("--seed", required=True, type=int)
     train.add_argument("--out", required=True, type=Path, help="the job's results folder")
+    train.add_argument("--stack", type=Path, help="pre-trained stack.pt to fine-tune from")
+    train.add_argument("--lr", type=float, help="learning rate, one of train.lr (default: the "
+                       "only one)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
 
     tables = stages.add_parser("tables", help="build the tables from the runs' metrics")
@@ -34,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = stages.add_parser("report", help="render the report")
     report.add_argument("--out", required=True, type=Path)
+    report.add_argument("--pretrained", nargs="*", type=Path, default=[],
+                        help="metrics.json of each pre-training job")
     report.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
 
     args = parser.parse_args(argv)
@@ -55,15 +67,30 @@ def _prepare(params, args) -> None:
     print(data.prepare(params, args.dataset))
 
 
-def _train(params, args) -> None:
-    import torch
+def _pretrain(params, args) -> None:
+    from .data import prepared_path
+    from .job import Job, run_pretraining
+    _threads(args.threads)
+    job = Job(args.dataset, args.activation, "dae", args.seed)
+    run_pretraining(params, job, prepared_path(params, args.dataset), args.out)
 
+
+def _train(params, args) -> None:
     from .data import prepared_path
     from .job import Job, run
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    job = Job(args.dataset, args.activation, args.pretraining, args.seed)
-    run(params, job, prepared_path(params, args.dataset), args.out)
+    _threads(args.threads)
+    rates = params.learning_rates
+    lr = args.lr if args.lr is not None else rates[0]
+    if lr not in rates or (args.lr is None and len(rates) > 1):
+        raise ValueError(f"--lr {args.lr}: give one of train.lr {list(rates)}")
+    job = Job(args.dataset, args.activation, args.pretraining, args.seed, lr)
+    run(params, job, prepared_path(params, args.dataset), args.out, args.stack)
+
+
+def _threads(n: int | None) -> None:
+    if n:
+        import torch
+        torch.set_num_threads(n)
 
 
 def _tables(params, args) -> None:
@@ -76,7 +103,7 @@ def _tables(params, args) -> None:
 
 def _report(params, args) -> None:
     from . import report
-    report.render_from_metrics(params, args.runs, args.out)
+    report.render_from_metrics(params, args.runs, args.out, pretrain_metrics=args.pretrained)
 
 
-STAGES = {"prepare": _prepare, "train": _train, "tables": _tables, "report": _report}
+STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "tables": _tables, "report": _report}

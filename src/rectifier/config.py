@@ -27,12 +27,22 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Train:
     minibatch: int
-    lr: float
+    lr: float | tuple[float, ...]       # one rate, or candidates to select from (learning_rates)
     max_epochs: int
     patience: int
     l1: float
     sign_trick: bool
     eval_batch: int
+
+
+@dataclass(frozen=True)
+class Pretrain:
+    noise: float
+    lr: float
+    epochs: int
+    minibatch: int
+    l1: float
+    recipe: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class Params:
     hidden: tuple[int, ...]
     hidden_per_dataset: dict[str, tuple[int, ...]]
     train: Train
+    pretrain: Pretrain
     device: str
     tracking: Tracking
     raw: dict[str, Any]
@@ -68,15 +79,26 @@ class Params:
             data=raw["data"],
             hidden=tuple(model["hidden"]),
             hidden_per_dataset={k: tuple(v) for k, v in model["hidden_per_dataset"].items()},
-            train=Train(**raw["train"]),
+            train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"])}),
+            pretrain=Pretrain(**raw["pretrain"]),
             device=raw["device"],
             tracking=Tracking(**raw["tracking"]),
             raw=raw,
         )
 
+    @property
+    def learning_rates(self) -> tuple[float, ...]:
+        """The fine-tuning rates to run; each configuration keeps its best on validation."""
+        lr = self.train.lr
+        return lr if isinstance(lr, tuple) else (lr,)
+
     def hidden_for(self, dataset: str) -> tuple[int, ...]:
         """Hidden layer sizes for a data set: its override if any, else the default."""
         return self.hidden_per_dataset.get(dataset, self.hidden)
+
+
+def _rates(lr: float | list[float]) -> float | tuple[float, ...]:
+    return tuple(float(x) for x in lr) if isinstance(lr, list) else float(lr)
 
 
 def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
@@ -125,6 +147,9 @@ def validate(raw: Any) -> None:
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
+    if error.context:   # oneOf: the deepest complaint of an alternative of the right type
+        error = max(error.context,
+                    key=lambda e: (len(e.absolute_path), e.validator != "type"))
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in error.absolute_path)
     key = key.replace(".[", "[") or "(top level)"
     if error.validator == "additionalProperties":

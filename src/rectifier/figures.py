@@ -1,6 +1,7 @@
-"""The report's figures, as PNG bytes: test error over seeds, exact sparsity per layer, and
-validation curves. matplotlib is imported inside the functions, on the Agg backend, so importing
-the package never opens a display or pays for matplotlib.
+"""The report's figures, as PNG bytes: test error over seeds, exact sparsity per layer,
+validation curves, and the reconstruction cost of pre-training. matplotlib is imported inside
+the functions, on the Agg backend, so importing the package never opens a display or pays for
+matplotlib.
 """
 from __future__ import annotations
 
@@ -137,6 +138,33 @@ def curves(runs: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> bytes:
         ax.set_xlabel("epoch")
         ax.set_ylabel("validation error (%)")
         ax.set_title(dataset)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return _png(plt, fig)
+
+
+def reconstruction(pre: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> bytes:
+    """Reconstruction cost against epoch, one panel per (data set, hidden layer), one line per
+    activation: the mean over the seeds of its pre-training jobs."""
+    plt = _plt()
+    panels = [(d, layer) for d in dict.fromkeys(pre["dataset"])
+              for layer in range(1, int(pre.loc[pre["dataset"] == d, "n_layers"].max()) + 1)]
+    fig, axes = _panels(plt, len(panels))
+    for ax, (dataset, layer) in zip(axes, panels):
+        order = [k[1] for k in tables.configurations(pre) if k[0] == dataset]
+        for activation in dict.fromkeys(order):
+            g = pre[(pre["dataset"] == dataset) & (pre["activation"] == activation)]
+            curves = [histories[j] for j in g["job_id"] if j in histories]
+            if not curves:
+                continue
+            h = pd.concat(curves)
+            mean = h[h["layer"] == layer].groupby("epoch")["recon_loss"].mean()
+            ax.plot(mean.index, mean.to_numpy(), lw=1.2, color=_colour(activation),
+                    label=f"{activation} (n={len(curves)})")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("reconstruction cost")
+        ax.set_title(f"{dataset}: layer {layer}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     return _png(plt, fig)

@@ -1,8 +1,10 @@
-"""One training job: data in, a folder of results out, one MLflow run.
+"""The two kinds of job: data in, a folder of results out, one MLflow run each.
 
-The folder holds metrics.json (what the tables are built from), history.csv (one row per epoch)
-and checkpoint.pt (the best epoch's weights with the settings that made them). While the job runs,
-resume.pt holds the last epoch's state; it is removed once the results are complete.
+A training job's folder holds metrics.json (what the tables are built from), history.csv (one row
+per epoch) and checkpoint.pt (the best epoch's weights with the settings that made them). A
+pre-training job's folder holds stack.pt (the auto-encoders' encoders), metrics.json and
+history.csv. While a job runs, resume.pt holds its last epoch's state; it is removed once the
+results are complete.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import io
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -20,10 +22,12 @@ import torch
 from . import atomic, data, provenance, tracking
 from .config import Params
 from .model import MLP
+from .pretrain import code_sparsity, fine_tuning_state, pretrain
 from .sparsity import LayerMeter
 from .train import evaluate, fit
 
 log = logging.getLogger("rectifier.job")
+SPLITS = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
 
 
 @dataclass(frozen=True)
@@ -32,67 +36,166 @@ class Job:
     activation: str
     pretraining: str
     seed: int
+    lr: float | None = None       # fine-tuning rate; None for a pre-training job
 
     @property
     def name(self) -> str:
-        return f"{self.dataset}/{self.activation}/{self.pretraining}/seed{self.seed}"
+        rate = f"/lr{self.lr:g}" if self.lr is not None else ""
+        return f"{self.dataset}/{self.activation}/{self.pretraining}{rate}/seed{self.seed}"
 
 
-def run(params: Params, job: Job, prepared: Path, out: Path) -> dict:
-    """Train and measure one network; write its results; log it to MLflow. Returns the metrics."""
+def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None = None) -> dict:
+    """Train (fine-tune, from `stack` when pre-trained) and measure one network; write its
+    results; log it to MLflow. Returns the metrics."""
     started = time.time()
-    if job.pretraining != "none":
-        raise ValueError(f"pretraining {job.pretraining!r} is not available")
-    splits = data.load(prepared)
-    device = provenance.pick_device(params.device)
-    torch.manual_seed(job.seed)    # the one global seed; init and shuffling use their own generators
-    tensors = {k: torch.from_numpy(getattr(splits, k)).to(device)
-               for k in ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")}
+    if (job.pretraining == "dae") != (stack is not None):
+        raise ValueError(f"pretraining {job.pretraining!r} needs a pre-trained stack exactly "
+                         f"when it is 'dae' (stack: {stack})")
+    cfg = replace(params.train, lr=job.lr)
+    splits, device, tensors = _load(params, job, prepared)
+    pretrained = torch.load(stack, map_location=device, weights_only=True) if stack else None
+    model = initial_model(params, job, splits.n_features, splits.classes,
+                          pretrained["encoders"] if pretrained else None).to(device)
     hidden = params.hidden_for(job.dataset)
-    model = MLP(splits.x_train.shape[1], hidden, splits.classes, job.activation,
-                params.train.sign_trick, torch.Generator().manual_seed(job.seed)).to(device)
-    settings = {**asdict(job), "hidden": list(hidden), **asdict(params.train),
-                "data_sha256": splits.sha256}
-    fingerprint = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    settings = {**asdict(job), "hidden": list(hidden), **asdict(cfg),
+                "data_sha256": splits.sha256,
+                "stack_sha256": _sha256(stack) if stack else None}
+    fingerprint = _fingerprint(settings)
 
     out.mkdir(parents=True, exist_ok=True)
     resume = out / "resume.pt"
     state, stopped = fit(model, (tensors["x_train"], tensors["y_train"]),
-                         (tensors["x_valid"], tensors["y_valid"]), params.train, job.seed,
+                         (tensors["x_valid"], tensors["y_valid"]), cfg, job.seed,
                          resume, fingerprint)
     model.load_state_dict(state.best_model)
     meters = [LayerMeter() for _ in hidden]
     test_nll, test_error = evaluate(model, tensors["x_test"], tensors["y_test"],
-                                    params.train.eval_batch, meters)
+                                    cfg.eval_batch, meters)
     layers = [m.result() for m in meters]
-    units = sum(layer["units"] for layer in layers)
     metrics = {
         **asdict(job),
         "test_error_pct": test_error, "test_nll": test_nll,
         "valid_error_pct": state.best_valid_error, "best_epoch": state.best_epoch,
         "epochs_run": state.epoch, "stopped": stopped,
+        **_layer_measures(layers),
+        "hidden": list(hidden), "init": "dae" if stack else "glorot_uniform",
+        **asdict(cfg),
+        "n_train": len(splits.y_train), "n_valid": len(splits.y_valid),
+        "n_test": len(splits.y_test), "classes": splits.classes,
+        **_provenance(started, device, splits), "fingerprint": fingerprint,
+    }
+    checkpoint = {"model": state.best_model, "settings": settings, "params": params.raw}
+    atomic.write_with(out / "checkpoint.pt", lambda handle: torch.save(checkpoint, handle))
+    logged = {k: metrics[k] for k in ("test_error_pct", "test_nll", "best_epoch", "epochs_run",
+                                      "sparsity_pct_mean", "wall_time_s")}
+    logged["best_valid_error_pct"] = metrics["valid_error_pct"]   # valid_error_pct: per epoch
+    tags = {"pretraining": job.pretraining}
+    if stack:
+        tags["pretrain_run_id"] = str(_pretrain_run_id(stack))
+    _finish(params, job.name, metrics, logged, tags, asdict(cfg), state.history, out,
+            "checkpoint.pt")
+    log.info("%s: test error %.2f%%, sparsity %.1f%%, %.0f s", job.name, test_error,
+             metrics["sparsity_pct_mean"], metrics["wall_time_s"])
+    return metrics
+
+
+def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict:
+    """Pre-train the stack of denoising auto-encoders for one (data set, activation, seed)."""
+    started = time.time()
+    splits, device, tensors = _load(params, job, prepared)
+    hidden = params.hidden_for(job.dataset)
+    settings = {"dataset": job.dataset, "activation": job.activation, "seed": job.seed,
+                "hidden": list(hidden), **asdict(params.pretrain),
+                "sign_trick": params.train.sign_trick, "data_sha256": splits.sha256}
+    fingerprint = _fingerprint(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    resume = out / "resume.pt"
+    stack = pretrain(tensors["x_train"], hidden, job.activation, params.pretrain, job.seed,
+                     resume, fingerprint)
+    # Codes measured on the validation set: the test set stays for the fine-tuned networks.
+    layers = code_sparsity(tensors["x_valid"], stack.encoders, job.activation,
+                           params.train.eval_batch)
+    final = {row["layer"]: row["recon_loss"] for row in stack.history}
+    metrics = {
+        **asdict(job), "recon_loss": [final[k] for k in sorted(final)],
+        **_layer_measures(layers), "hidden": list(hidden), **asdict(params.pretrain),
+        "n_train": len(splits.y_train), **_provenance(started, device, splits),
+        "fingerprint": fingerprint,
+    }
+    payload = {"encoders": stack.encoders, "settings": settings}
+    atomic.write_with(out / "stack.pt", lambda handle: torch.save(payload, handle))
+    logged = {f"final_recon_loss_l{i + 1}": v for i, v in enumerate(metrics["recon_loss"])}
+    logged.update(sparsity_pct_mean=metrics["sparsity_pct_mean"],
+                  wall_time_s=metrics["wall_time_s"])
+    # One MLflow series per layer, step = epoch within that layer.
+    series = [{"epoch": r["epoch"], f"recon_loss_l{r['layer']}": r["recon_loss"],
+               f"l1_l{r['layer']}": r["l1"]} for r in stack.history]
+    _finish(params, f"{job.dataset}/{job.activation}/pretrain/seed{job.seed}", metrics, logged,
+            {"stage": "pretrain"}, asdict(params.pretrain), stack.history, out, "stack.pt",
+            series)
+    log.info("%s: pre-trained %d layers, reconstruction %s, %.0f s", job.name, len(hidden),
+             ", ".join(f"{v:.3f}" for v in metrics["recon_loss"]), metrics["wall_time_s"])
+    return metrics
+
+
+def initial_model(params: Params, job: Job, n_in: int, classes: int,
+                  encoders: dict | None) -> MLP:
+    """The network before fine-tuning: Glorot-initialised, its hidden layers replaced by the
+    pre-trained encoders when there are any (the output layer is always fresh)."""
+    model = MLP(n_in, params.hidden_for(job.dataset), classes, job.activation,
+                params.train.sign_trick, torch.Generator().manual_seed(job.seed))
+    if encoders is not None:
+        signs = {i: getattr(model, f"signs{i}") for i in range(len(model.hidden))
+                 if model.use_signs}
+        try:
+            missing, unexpected = model.load_state_dict(fine_tuning_state(encoders, signs),
+                                                        strict=False)
+        except RuntimeError as err:     # layer sizes differ
+            raise ValueError(f"the pre-trained stack does not fit the network: {err}") from None
+        if unexpected or any(k.startswith("hidden.") for k in missing):
+            raise ValueError(f"the pre-trained stack does not fit the network: missing "
+                             f"{missing}, unexpected {unexpected}")
+    return model
+
+
+def _load(params: Params, job: Job, prepared: Path):
+    splits = data.load(prepared)
+    device = provenance.pick_device(params.device)
+    torch.manual_seed(job.seed)    # the one global seed; init, shuffles and noise have their own
+    tensors = {k: torch.from_numpy(getattr(splits, k)).to(device) for k in SPLITS}
+    return splits, device, tensors
+
+
+def _layer_measures(layers: list[dict]) -> dict:
+    units = sum(layer["units"] for layer in layers)
+    return {
         "sparsity_pct": [layer["sparsity_pct"] for layer in layers],
         "sparsity_pct_mean": sum(l["sparsity_pct"] * l["units"] for l in layers) / units,
         "dead_units": [layer["dead_units"] for layer in layers],
         "mean_activation": [layer["mean_activation"] for layer in layers],
-        "hidden": list(hidden), "init": "glorot_uniform", **asdict(params.train),
-        "n_train": len(splits.y_train), "n_valid": len(splits.y_valid),
-        "n_test": len(splits.y_test), "classes": splits.classes,
-        "wall_time_s": time.time() - started,
-        "device": device.type, "device_name": provenance.device_name(device),
-        **provenance.versions(), "git_commit": provenance.git_commit(),
-        "data_sha256": splits.sha256, "fingerprint": fingerprint,
     }
-    checkpoint = {"model": state.best_model, "settings": settings, "params": params.raw}
-    atomic.write_with(out / "checkpoint.pt", lambda handle: torch.save(checkpoint, handle))
-    atomic.write_text(out / "history.csv", _csv(state.history))
-    atomic.write_json(out / "metrics.json", metrics)
-    metrics["tracking"] = _track(params, job, metrics, state.history, out)
-    atomic.write_json(out / "metrics.json", metrics)
-    resume.unlink(missing_ok=True)
-    log.info("%s: test error %.2f%%, sparsity %.1f%%, %.0f s", job.name, test_error,
-             metrics["sparsity_pct_mean"], metrics["wall_time_s"])
-    return metrics
+
+
+def _provenance(started: float, device: torch.device, splits) -> dict:
+    return {"wall_time_s": time.time() - started, "device": device.type,
+            "device_name": provenance.device_name(device), **provenance.versions(),
+            "git_commit": provenance.git_commit(), "data_sha256": splits.sha256}
+
+
+def _fingerprint(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _pretrain_run_id(stack: Path) -> str | None:
+    """The MLflow run of the pre-training job that made `stack` (its metrics.json is beside it)."""
+    try:
+        return json.loads((Path(stack).parent / "metrics.json").read_text())["tracking"]["run_id"]
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def _csv(rows: list[dict]) -> str:
@@ -103,16 +206,22 @@ def _csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _track(params: Params, job: Job, metrics: dict, history: list[dict], out: Path) -> dict:
-    tags = {"dataset": job.dataset, "activation": job.activation,
-            "pretraining": job.pretraining, "seed": str(job.seed), "device": metrics["device"],
+def _finish(params: Params, name: str, metrics: dict, logged: dict, tags: dict, knobs: dict,
+            history: list[dict], out: Path, weights: str, series: list[dict] | None = None) -> None:
+    """Write history.csv and metrics.json, log the MLflow run, record how that went, and drop the
+    resume checkpoint. The files are complete before MLflow is asked for anything."""
+    atomic.write_text(out / "history.csv", _csv(history))
+    atomic.write_json(out / "metrics.json", metrics)
+    for key in ("sparsity_pct", "dead_units", "mean_activation"):
+        logged.update({f"{key}_l{i + 1}": v for i, v in enumerate(metrics[key])})
+    tags = {"dataset": metrics["dataset"], "activation": metrics["activation"],
+            "seed": str(metrics["seed"]), "device": metrics["device"],
             "git_commit": str(metrics["git_commit"]), "data_sha256": metrics["data_sha256"],
-            "results": str(out)}
-    logged = {k: metrics[k] for k in ("test_error_pct", "test_nll", "best_epoch", "epochs_run",
-                                      "sparsity_pct_mean", "wall_time_s")}
-    logged["best_valid_error_pct"] = metrics["valid_error_pct"]   # valid_error_pct: per epoch
-    for name in ("sparsity_pct", "dead_units", "mean_activation"):
-        logged.update({f"{name}_l{i + 1}": v for i, v in enumerate(metrics[name])})
-    run_params = {**asdict(params.train), "hidden": metrics["hidden"], **asdict(job)}
-    return tracking.log_run(params.tracking, job.name, run_params, tags, history, logged,
-                            [out / "metrics.json", out / "history.csv", out / "checkpoint.pt"])
+            "results": str(out), **tags}
+    run_params = {**knobs, "hidden": metrics["hidden"], "dataset": metrics["dataset"],
+                  "activation": metrics["activation"], "seed": metrics["seed"]}
+    metrics["tracking"] = tracking.log_run(
+        params.tracking, name, run_params, tags, series or history, logged,
+        [out / "metrics.json", out / "history.csv", out / weights])
+    atomic.write_json(out / "metrics.json", metrics)
+    (out / "resume.pt").unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """The reproduction report, in the shape of an ML Reproducibility Challenge report: the claim, the
 paper's figure beside ours (mean ± sd over n seeds), the difference, a verdict, and everything a
-reader needs to judge it (runs, splits, protocol, compute, versions, commits, deviations).
+reader needs to judge it (learning rates tried and chosen, the effect of pre-training, the
+pre-training jobs, runs, splits, protocol, compute, versions, commits, deviations).
 
 Every number comes from the runs' files or from rectifier.paper; nothing is typed in here. The
 same content is written as report.md (figures as PNG files beside it) and as report.html, a single
@@ -21,6 +22,8 @@ import pandas as pd
 from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
 
+# The tables the report reads (from tables.build, or their CSVs written by the tables stage).
+TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect")
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
                      "init": "initialisation", "eval_batch": "evaluation batch"}
@@ -99,16 +102,25 @@ def _seconds(s: float) -> str:
 
 def _load_tables(source, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if source is None:
-        return {"table1": tbl.table1(runs), "sparsity": tbl.sparsity(runs)}
+        built = tbl.build(runs)
+        return {name: built[name] for name in TABLES}
     if isinstance(source, Mapping):
         return dict(source)
     folder = Path(source)
     return {name: pd.read_csv(folder / f"{name}.csv", keep_default_na=False, na_values=[""])
-            for name in ("table1", "sparsity")}
+            for name in TABLES}
 
 
-def _pm(mean: float, sd: float) -> str:
-    return f"{mean:.2f}" if sd != sd else f"{mean:.2f} ± {sd:.2f}"
+def _pm(mean: float, sd: float, decimals: int = 2) -> str:
+    return f"{mean:.{decimals}f}" if sd != sd else f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+
+
+def _rates(values: Iterable[float]) -> str:
+    """Learning rates, larger first, as %g (0.0001, not 0.00)."""
+    return ", ".join(f"{x:g}" for x in sorted(set(values), reverse=True))
+
+
+PAPER_RATES = _rates(paper.LEARNING_RATES)
 
 
 def _table1_view(t1: pd.DataFrame) -> pd.DataFrame:
@@ -146,6 +158,79 @@ def _sparsity_view(sp: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+def _lr_view(lrs: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": lrs["dataset"], "activation": lrs["activation"],
+        "pre-training": lrs["pretraining"], "learning rate": [f"{x:g}" for x in lrs["lr"]],
+        "n seeds": lrs["n_seeds"],
+        "valid error: mean ± sd": [_pm(m, s) for m, s in
+                                   zip(lrs["valid_error_mean"], lrs["valid_error_sd"])],
+        "test error: mean": [f"{m:.2f}" for m in lrs["test_error_mean"]],
+        "selected": [("yes" if s else "no") + (" (tie)" if t else "")
+                     for s, t in zip(lrs["selected"], lrs["tied"])]})
+
+
+def _lr_text(lrs: pd.DataFrame) -> list[str]:
+    """What was tried and how the rate was chosen, from the learning_rates table."""
+    if lrs["lr"].nunique() == 1:
+        return [f"Only one learning rate was run ({lrs['lr'].iloc[0]:g}): it was not selected "
+                "on validation error, where the paper picks each configuration's rate from "
+                f"{PAPER_RATES}."]
+    text = ["Per configuration (data set, activation, pre-training), the learning rate with the "
+            "lowest mean validation error over its seeds is selected, as the paper does; a tie "
+            "goes to the larger rate. Table 1, the sparsity table, the effect of pre-training "
+            "and the figures use the selected runs only; every run is listed under Every run."]
+    tried = _tried(lrs)
+    if set(tried) == {PAPER_RATES}:
+        text.append(f"The rates tried are the paper's: {PAPER_RATES}.")
+    else:
+        text.append(f"The rates tried differ from the paper's ({PAPER_RATES}): "
+                    f"{_distinct(tried)} per configuration.")
+    ties = [f"{'/'.join(k)} ({_rates(g['lr'])} tied; {g.loc[g['selected'], 'lr'].iloc[0]:g} "
+            "taken)" for k, g in lrs[lrs["tied"]].groupby(tbl.KEY, sort=False)]
+    if ties:
+        text.append("Ties: " + "; ".join(ties) + ".")
+    return text
+
+
+def _tried(lrs: pd.DataFrame) -> list[str]:
+    """The rates tried, one entry per configuration."""
+    return [_rates(g["lr"]) for _, g in lrs.groupby(tbl.KEY, sort=False)]
+
+
+def _effect_view(effect: pd.DataFrame) -> pd.DataFrame:
+    def paper_cell(r):
+        if r["paper_difference"] != r["paper_difference"]:
+            return "none"
+        return f"{r['paper_difference']:+.2f}" + (" (?)" if r["paper_provisional"] else "")
+    return pd.DataFrame({
+        "data set": effect["dataset"], "activation": effect["activation"],
+        "n seeds (dae / none)": [f"{a} / {b}" for a, b in
+                                 zip(effect["n_seeds_dae"], effect["n_seeds_none"])],
+        "with pre-training": [f"{x:.2f}" for x in effect["test_error_dae"]],
+        "without": [f"{x:.2f}" for x in effect["test_error_none"]],
+        "difference ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
+                            for d, s in zip(effect["difference"], effect["difference_sd"])],
+        "paper's difference": [paper_cell(r) for _, r in effect.iterrows()]})
+
+
+def _pretraining_view(pt: pd.DataFrame) -> pd.DataFrame:
+    layers = sorted(int(c[7:-5]) for c in pt.columns if c.startswith("recon_l") and
+                    c.endswith("_mean"))
+    view = pd.DataFrame({"data set": pt["dataset"], "activation": pt["activation"],
+                         "n seeds": pt["n_seeds"]})
+    for i in layers:
+        view[f"reconstruction cost, layer {i}"] = [
+            "" if m != m else _pm(m, s, 3) for m, s in zip(pt[f"recon_l{i}_mean"],
+                                                           pt[f"recon_l{i}_sd"])]
+    for i in layers:
+        view[f"code sparsity %, layer {i}"] = ["" if m != m else f"{m:.1f}"
+                                               for m in pt[f"sparsity_l{i}_mean"]]
+    view["code sparsity %, all layers"] = [f"{m:.1f}" for m in pt["sparsity_mean"]]
+    view["wall time per job"] = [_seconds(s) for s in pt["wall_time_mean"]]
+    return view
+
+
 def _splits_view(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for dataset, g in runs.groupby("dataset", sort=False):
@@ -161,7 +246,12 @@ def _splits_view(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _protocol_view(runs: pd.DataFrame) -> pd.DataFrame:
+def _protocol_view(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
+    if runs["lr"].nunique() == 1:
+        rate = _distinct(runs["lr"])
+    else:
+        rate = (f"picked from {_distinct(_tried(lrs))} on validation error; selected: "
+                + _distinct(f"{x:g}" for x in lrs.loc[lrs["selected"], "lr"]))
     rows = []
     for dataset, g in runs.groupby("dataset", sort=False):
         published = paper.hidden(dataset)
@@ -169,7 +259,7 @@ def _protocol_view(runs: pd.DataFrame) -> pd.DataFrame:
                      "-".join(map(str, published)) if published else "not in the paper"))
     rows += [
         ("minibatch", _distinct(runs["minibatch"]), str(paper.MINIBATCH)),
-        ("learning rate (constant)", _distinct(runs["lr"]),
+        ("learning rate (constant)", rate,
          "constant, picked from " + ", ".join(map(str, paper.LEARNING_RATES)) + " on validation"),
         ("L1 penalty on hidden activations", _distinct(runs["l1"]), str(paper.L1)),
         ("sign trick (rectifier)",
@@ -188,7 +278,7 @@ def _protocol_view(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "ours (from the runs)", "paper"])
 
 
-def _compute_view(runs: pd.DataFrame) -> pd.DataFrame:
+def _compute_view(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
     wall = runs["wall_time_s"]
     device_names = [f"{d}: {n}" if isinstance(n, str) else d
                     for d, n in zip(runs["device"], runs["device_name"])]
@@ -199,6 +289,9 @@ def _compute_view(runs: pd.DataFrame) -> pd.DataFrame:
     if runs["dataset"].nunique() > 1:
         rows += [(f"total wall time, {d}", _seconds(g["wall_time_s"].sum()))
                  for d, g in runs.groupby("dataset", sort=False)]
+    if pre is not None:
+        rows.append(("pre-training: jobs, total wall time",
+                     f"{len(pre)}, {_seconds(pre['wall_time_s'].sum())}"))
     if "tracking_status" in runs:
         rows.append(("MLflow tracking", _distinct(runs["tracking_status"])))
     return pd.DataFrame(rows, columns=["item", "value"])
@@ -217,8 +310,10 @@ def _software_view(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "version"])
 
 
-def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame) -> list[str]:
-    """Differences from the paper's protocol that can be read off the runs themselves."""
+def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
+                      pretraining: pd.DataFrame | None = None) -> list[str]:
+    """Differences from the paper's protocol that can be read off the runs themselves (and the
+    pre-training jobs, when given)."""
     found = []
     datasets = list(dict.fromkeys(runs["dataset"]))
     for d in datasets:
@@ -236,6 +331,8 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame) -> list[str]:
     if "dae" not in set(runs["pretraining"]):
         found.append("No network was pre-trained (denoising auto-encoders): the paper's "
                      "pre-training rows are not compared.")
+    else:
+        found.append(_pretraining_facts(pretraining))
     single = t1[t1["n_seeds"] < 2]
     if len(single):
         found.append(f"{len(single)} of {len(t1)} configurations have a single seed: no spread, "
@@ -248,10 +345,14 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame) -> list[str]:
     found.append("Stopping rule (not stated in the paper; ours): "
                  + ", ".join(f"{n} run(s) {STOPPED.get(s, s)}" for s, n in stops.items())
                  + f"; epochs run {_span(runs['epochs_run'])}.")
-    if runs["lr"].nunique() == 1 and len(t1) > 1:
+    tried = _tried(runs)
+    if runs["lr"].nunique() == 1:
         found.append(f"One learning rate ({runs['lr'].iloc[0]}) for every configuration, not "
                      "picked per configuration on validation error from "
                      + ", ".join(map(str, paper.LEARNING_RATES)) + ".")
+    elif set(tried) != {PAPER_RATES}:
+        found.append(f"Learning rates tried per configuration: {_distinct(tried)}, where the "
+                     f"paper picks from {PAPER_RATES} on validation error.")
     if (runs["l1"] > 0).any():
         found.append("How the L1 penalty is normalised is not stated in the paper; ours: the "
                      "coefficient times the sum of |h| over every hidden unit of every layer, "
@@ -290,20 +391,43 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame) -> list[str]:
     return found
 
 
+def _pretraining_facts(pre: pd.DataFrame | None) -> str:
+    """The pre-training hyper-parameters as the jobs' files record them, beside the paper's."""
+    if pre is None or not len(pre):
+        return ("Networks were fine-tuned from pre-trained stacks, but no pre-training job's "
+                "files were given: the pre-training hyper-parameters are not reported here.")
+    if pre["lr"].nunique() == 1:
+        rate = (f"learning rate fixed at {pre['lr'].iloc[0]:g}, not picked on reconstruction "
+                f"error from {PAPER_RATES} as the paper does")
+    else:
+        rate = f"learning rates {_distinct(f'{x:g}' for x in pre['lr'])} across jobs"
+    return (f"Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
+            f"pre-training jobs: masking noise {_distinct(pre['noise'])} (paper: "
+            f"{paper.DAE_MASKING}); {_distinct(pre['epochs'])} epochs per layer (not stated in "
+            f"the paper); {rate}.")
+
+
 def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            tables: Mapping[str, pd.DataFrame] | str | Path | None, out_dir: str | Path, *,
-           deviations: Iterable[str] = (), title: str = TITLE, context: str = "") -> dict:
+           deviations: Iterable[str] = (), title: str = TITLE, context: str = "",
+           pretraining: pd.DataFrame | None = None,
+           pretraining_histories: Mapping[str, pd.DataFrame] | None = None) -> dict:
     """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
 
-    `tables` is a dict with table1 and sparsity, a folder holding their CSVs, or None to build
-    them from `runs`; `deviations` are the caller's, listed before those detected from the runs.
+    `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
+    `runs`; `deviations` are the caller's, listed before those detected from the runs.
+    `pretraining` (tables.collect_pretraining) and its histories add the Pre-training section.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
     loaded = _load_tables(tables, runs)
-    t1, sp = loaded["table1"], loaded["sparsity"]
-    pngs = {"test_error": figures.test_error(runs), "sparsity": figures.sparsity(runs),
-            "curves": figures.curves(runs, dict(histories))}
+    t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
+    chosen = tbl.selected_runs(runs)        # what Table 1 reports: the figures show the same
+    pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
+            "curves": figures.curves(chosen, dict(histories))}
+    if pretraining is not None:
+        pngs["reconstruction"] = figures.reconstruction(pretraining,
+                                                        dict(pretraining_histories or {}))
 
     doc = _Doc()
     doc.heading(1, title)
@@ -314,20 +438,25 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(2, "Runs")
     seeds = sorted(set(runs["seed"]))
+    rates = f" × learning rates {_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
     tally = Counter(t1["verdict"])
     doc.items([
         f"{len(runs)} training runs: {len(t1)} configurations (data set, activation, "
-        f"pre-training) × seeds {', '.join(map(str, seeds))}.",
+        f"pre-training){rates} × seeds {', '.join(map(str, seeds))}.",
         "Data sets: " + ", ".join(dict.fromkeys(runs["dataset"])) + "; activations: "
         + ", ".join(dict.fromkeys(t1["activation"])) + "; pre-training: "
         + ", ".join(dict.fromkeys(t1["pretraining"])) + ".",
+        *([f"{len(pretraining)} pre-training jobs (stacks of denoising auto-encoders)."]
+          if pretraining is not None else []),
         "Verdicts: " + ", ".join(f"{v}: {n}" for v, n in tally.items()) + "."])
 
     doc.heading(2, "Table 1: test error (%)")
     doc.para("Ours as mean ± sd (ddof 1) over seeds with a 95% Student-t interval of the mean; "
              "difference = our mean minus the paper's figure. Verdict: reproduced when the "
              "paper's figure lies within our seeds' [min, max] or within mean ± 2 sd. A paper "
-             "figure marked (?) could not be confirmed against the PDF and is provisional.")
+             "figure marked (?) could not be confirmed against the PDF and is provisional."
+             + (" Each configuration at its selected learning rate (see Learning rate)."
+                if runs["lr"].nunique() > 1 else ""))
     no_figure = [d for d in dict.fromkeys(runs["dataset"]) if not paper.in_paper(d)]
     if no_figure:
         doc.para(f"{', '.join(no_figure)}: no published figure; these rows compare activations "
@@ -336,6 +465,24 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.figure("test_error", pngs["test_error"],
                "Test error per activation: dots are seeds, black bars mean ± sd, red diamonds "
                "the paper's figure (hollow: provisional).")
+
+    doc.heading(2, "Effect of pre-training")
+    effect = loaded["pretraining_effect"]
+    if len(effect):
+        doc.para("Mean test error with pre-training (denoising auto-encoders) minus without, "
+                 "for each (data set, activation) run both ways, each at its selected learning "
+                 "rate: negative means pre-training helped. ± is the sd of a difference of "
+                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none), left out when either side has a "
+                 "single seed. The paper's difference is dae minus none in its Table 1.")
+        doc.table(_effect_view(effect))
+    else:
+        doc.para("No (data set, activation) was run both with and without pre-training: there "
+                 "is no effect of pre-training to measure.")
+
+    doc.heading(2, "Learning rate")
+    for text in _lr_text(lrs):
+        doc.para(text)
+    doc.table(_lr_view(lrs))
 
     doc.heading(2, "Exact sparsity")
     doc.para("Exact sparsity: % of hidden activations on the test set that are exactly zero "
@@ -351,20 +498,23 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.figure("curves", pngs["curves"],
                "Validation error against epoch, one line per seed (dashed: pre-trained).")
 
+    if pretraining is not None:
+        _pretraining_section(doc, pretraining, pngs["reconstruction"])
+
     doc.heading(2, "Every run")
     doc.table(tbl.runs_table(runs))
 
     doc.heading(2, "Data and splits")
     doc.table(_splits_view(runs))
     doc.heading(2, "Protocol")
-    doc.table(_protocol_view(runs))
+    doc.table(_protocol_view(runs, lrs))
     doc.heading(2, "Compute")
-    doc.table(_compute_view(runs))
+    doc.table(_compute_view(runs, pretraining))
     doc.heading(2, "Software and code")
     doc.table(_software_view(runs))
 
     doc.heading(2, "Deviations from the paper")
-    stated, detected = list(deviations), detect_deviations(runs, t1)
+    stated, detected = list(deviations), detect_deviations(runs, t1, pretraining)
     if stated:
         doc.para("Stated by the pipeline:")
         doc.items(stated)
@@ -381,13 +531,38 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     return written
 
 
+def _pretraining_section(doc: _Doc, pre: pd.DataFrame, png: bytes) -> None:
+    doc.heading(2, "Pre-training")
+    doc.para(f"{len(pre)} stacks of denoising auto-encoders, one per (data set, activation, "
+             "seed), trained greedily one hidden layer at a time on the training set: "
+             f"recipe {_distinct(pre['recipe'])}, masking noise {_distinct(pre['noise'])} "
+             f"(paper: {paper.DAE_MASKING}), {_distinct(pre['epochs'])} epochs per layer, "
+             f"learning rate {_distinct(f'{x:g}' for x in pre['lr'])} (constant), minibatch "
+             f"{_distinct(pre['minibatch'])}, L1 {_distinct(pre['l1'])} on the codes.")
+    doc.para("Reconstruction cost: the last epoch's training cost of each layer's auto-encoder "
+             "(on corrupted inputs, summed over the values reconstructed, averaged over "
+             "examples; mean ± sd over seeds). Code sparsity: % of each layer's codes exactly "
+             "zero on the validation set (the test set is kept for the fine-tuned networks).")
+    doc.table(_pretraining_view(tbl.pretraining_table(pre)))
+    doc.figure("reconstruction", png,
+               "Reconstruction cost per epoch of each layer's auto-encoder, mean over seeds, "
+               "one line per activation.")
+
+
 def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Path, *,
-                        deviations: Iterable[str] = ()) -> dict:
-    """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it) and
-    render. `params` is accepted for the stage's uniform signature; every number shown comes
-    from the runs' files, which record the settings they ran with."""
+                        deviations: Iterable[str] = (),
+                        pretrain_metrics: Iterable[str | Path] = ()) -> dict:
+    """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
+    the pre-training jobs' when given, and render. `params` is accepted for the stage's uniform
+    signature; every number shown comes from the jobs' files, which record the settings they
+    ran with."""
     runs = tbl.collect(list(metrics))
-    context = (f"Built from {len(runs)} runs' metrics.json and history.csv files "
-               "(files are the truth; MLflow is not queried).")
+    pretrain_metrics = list(pretrain_metrics)
+    pre = tbl.collect_pretraining(pretrain_metrics) if pretrain_metrics else None
+    context = (f"Built from {len(runs)} runs' metrics.json and history.csv files"
+               + (f" and {len(pre)} pre-training jobs'" if pre is not None else "")
+               + " (files are the truth; MLflow is not queried).")
     return render(runs, tbl.load_histories(runs), None, out_dir, deviations=deviations,
-                  context=context)
+                  context=context, pretraining=pre,
+                  pretraining_histories=(tbl.load_histories(pre, tbl.PRETRAIN_HISTORY_COLUMNS)
+                                         if pre is not None else None))

@@ -6,11 +6,12 @@ from rectifier.config import Params, check_overrides
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
 check_overrides(config, "params.yaml")
 DATA = config["data"]["root"]
-RUN = "results/{dataset}/{activation}/{pretraining}/seed{seed}"
+RUN = "results/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}"
+STACK = "pretrained/{dataset}/{activation}/seed{seed}"
 REPORT = ["reports/report.md", "reports/report.html"]
 TABLES = [
     f"reports/tables/{name}.{ext}"
-    for name in ("table1", "sparsity", "runs")
+    for name in ("table1", "sparsity", "runs", "learning_rates", "pretraining_effect")
     for ext in ("csv", "md")
 ]
 SUMMARY = "reports/metrics.json"  # for `dvc metrics show`
@@ -22,6 +23,7 @@ wildcard_constraints:
     activation="|".join(PARAMS.activations),
     pretraining="|".join(PARAMS.pretraining),
     seed=r"\d+",
+    lr=r"[0-9.e+-]+",
 
 
 def prepared(dataset):
@@ -34,8 +36,28 @@ def run_metrics():
         dataset=PARAMS.datasets,
         activation=PARAMS.activations,
         pretraining=PARAMS.pretraining,
+        lr=PARAMS.learning_rates,
         seed=PARAMS.seeds,
     )
+
+
+def stacks(name="stack.pt"):
+    if "dae" not in PARAMS.pretraining:
+        return []
+    return expand(
+        f"{STACK}/{name}",
+        dataset=PARAMS.datasets,
+        activation=PARAMS.activations,
+        seed=PARAMS.seeds,
+    )
+
+
+def train_inputs(wildcards):
+    """The prepared data, and the pre-trained stack when the run fine-tunes one."""
+    inputs = {"data": prepared(wildcards.dataset)}
+    if wildcards.pretraining == "dae":
+        inputs["stack"] = expand(f"{STACK}/stack.pt", **wildcards)[0]
+    return inputs
 
 
 def data_knobs(wildcards):
@@ -47,9 +69,21 @@ def data_knobs(wildcards):
 
 def train_knobs(wildcards):
     """What decides a run's result, so Snakemake reruns exactly the jobs whose knobs changed."""
+    train = {k: v for k, v in config["train"].items() if k != "lr"}  # lr: a wildcard
     knobs = {
-        "train": config["train"],
+        "train": train,
         "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
+        "device": config["device"],
+    }
+    return json.dumps(knobs, sort_keys=True)
+
+
+def pretrain_knobs(wildcards):
+    """What decides a stack: changing a fine-tuning knob does not redo pre-training."""
+    knobs = {
+        "pretrain": config["pretrain"],
+        "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
+        "sign_trick": config["train"]["sign_trick"],
         "device": config["device"],
     }
     return json.dumps(knobs, sort_keys=True)

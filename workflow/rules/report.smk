@@ -28,6 +28,7 @@ rule report:
         tables=TABLES,
         summary=SUMMARY,
         plots=PLOTS,
+        pretrained=stacks("metrics.json"),
     output:
         md="reports/report.md",
         html=report(
@@ -41,4 +42,5 @@ rule report:
     conda:
         "../envs/rectifier.yaml"
     shell:
-        "python -m rectifier report --out reports {input.metrics} 2> {log}"
+        "python -m rectifier report --out reports {input.metrics}"
+        " --pretrained {input.pretrained} 2> {log}"

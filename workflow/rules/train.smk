@@ -1,7 +1,7 @@
 rule train:
-    """Train one network (data set x activation x pre-training x seed) and measure it."""
+    """Train one network (data set x activation x pre-training x learning rate x seed)."""
     input:
-        lambda w: prepared(w.dataset),
+        unpack(train_inputs),
     output:
         metrics=f"{RUN}/metrics.json",
         history=f"{RUN}/history.csv",
@@ -9,15 +9,18 @@ rule train:
     params:
         out=RUN,
         knobs=train_knobs,
+        stack=lambda w, input: f"--stack {input.stack}" if "stack" in input.keys() else "",
     log:
-        "logs/train/{dataset}/{activation}/{pretraining}/seed{seed}.log",
+        "logs/train/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}.log",
     threads: 1
     conda:
         "../envs/rectifier.yaml"
     shell:
         "python -m rectifier train --dataset {wildcards.dataset}"
         " --activation {wildcards.activation} --pretraining {wildcards.pretraining}"
-        " --seed {wildcards.seed} --out {params.out} --threads {threads} 2> {log}"
+        " --seed {wildcards.seed} --lr {wildcards.lr} --out {params.out} {params.stack}"
+        " --threads {threads}"
+        " 2> {log}"
 
 
 rule runs:

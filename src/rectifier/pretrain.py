@@ -1,0 +1,194 @@
+"""Unsupervised pre-training as the paper: a stack of denoising auto-encoders trained greedily, one
+hidden layer at a time, each on the (noise-free) codes of the layers below.
+
+Each auto-encoder corrupts its input with masking noise (each value set to 0 with probability
+`pretrain.noise`), encodes it with the network's activation, and decodes with tied weights
+(the transpose of the encoder's, for every activation alike) and a reconstruction unit chosen by
+the range of what it reconstructs (`reconstruction()`). Its cost is the reconstruction cost plus
+the L1 penalty on its code; plain minibatch SGD at a constant learning rate, as fine-tuning.
+
+Like training, every epoch is checkpointed atomically, and each (layer, epoch) draws its shuffle and
+its noise from its own seeded generator, so a killed job resumes to the same weights.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import atomic
+from .activations import activation
+from .config import Pretrain
+from .sparsity import LayerMeter, l1_penalty
+
+log = logging.getLogger("rectifier.pretrain")
+
+
+def reconstruction(activation_name: str, layer: int, recipe: str) -> tuple[str, str]:
+    """(reconstruction unit, cost) for the auto-encoder of hidden layer `layer` (0 = the first,
+    which reconstructs the inputs, pixels in [0, 1]; the others reconstruct the codes below).
+
+    rectifier, image recipe (the paper's best for images): softplus units, squared error.
+    rectifier, text recipe: code clipped to [0, 1], sigmoid units, cross-entropy.
+    softplus: non-negative inputs and codes, so as the rectifier's image recipe.
+    sigmoid: inputs and codes in [0, 1]: sigmoid units, cross-entropy.
+    tanh: pixels (layer 0) as sigmoid; tanh codes in [-1, 1] with tanh units, squared error.
+    """
+    if activation_name == "rectifier":
+        return ("sigmoid", "cross_entropy") if recipe == "text" else ("softplus", "squared_error")
+    if activation_name == "softplus":
+        return "softplus", "squared_error"
+    if activation_name == "sigmoid" or layer == 0:
+        return "sigmoid", "cross_entropy"
+    return "tanh", "squared_error"
+
+
+class DenoisingAutoEncoder(nn.Module):
+    """One layer: code = activation(W x~ + b); reconstruction = unit(W^T code + c)."""
+
+    def __init__(self, n_in: int, n_hidden: int, activation_name: str, unit: str, cost: str,
+                 clip_code: bool, generator: torch.Generator):
+        super().__init__()
+        self.encoder = nn.Linear(n_in, n_hidden)
+        nn.init.xavier_uniform_(self.encoder.weight, generator=generator)  # as model.MLP
+        nn.init.zeros_(self.encoder.bias)
+        self.decoder_bias = nn.Parameter(torch.zeros(n_in))
+        self.act, self.unit, self.cost, self.clip_code = (activation(activation_name), unit,
+                                                          cost, clip_code)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        code = self.act(self.encoder(x))
+        return code.clamp(max=1.0) if self.clip_code else code
+
+    def loss(self, corrupted: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Reconstruction cost (summed over inputs, averaged over examples) and the code."""
+        code = self.encode(corrupted)
+        pre = F.linear(code, self.encoder.weight.t(), self.decoder_bias)
+        if self.cost == "cross_entropy":
+            cost = F.binary_cross_entropy_with_logits(pre, clean, reduction="none")
+        else:
+            unit = {"softplus": F.softplus, "tanh": torch.tanh}[self.unit]
+            cost = (unit(pre) - clean) ** 2
+        return cost.sum(dim=1).mean(), code
+
+
+@dataclass
+class Stack:
+    """The pre-trained encoders so far and the progress through the greedy schedule."""
+    layer: int = 0                      # the layer being trained
+    epoch: int = 0                      # epochs done in that layer
+    encoders: dict = field(default_factory=dict)   # MLP state-dict keys: hidden.<i>.weight/bias
+    current: dict = field(default_factory=dict)    # the state of the auto-encoder in training
+    history: list[dict] = field(default_factory=list)
+
+
+def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
+             seed: int, checkpoint: Path, fingerprint: str) -> Stack:
+    """Train the stack layer by layer on the training inputs x; return the finished stack."""
+    stack = _resume(checkpoint, fingerprint) or Stack()
+    stack.encoders = {k: v.to(x.device) for k, v in stack.encoders.items()}
+    sizes = (x.shape[1], *hidden)
+    while stack.layer < len(hidden):
+        k = stack.layer
+        unit, cost = reconstruction(activation_name, k, cfg.recipe)
+        dae = DenoisingAutoEncoder(sizes[k], sizes[k + 1], activation_name, unit, cost,
+                                   clip_code=cost == "cross_entropy" and activation_name == "rectifier",
+                                   generator=torch.Generator().manual_seed(seed * 1000 + k)).to(x.device)
+        if stack.current:
+            dae.load_state_dict(stack.current)
+        inputs = _codes_below(x, stack.encoders, k, activation_name)
+        optimiser = torch.optim.SGD(dae.parameters(), lr=cfg.lr)
+        while stack.epoch < cfg.epochs:
+            stack.epoch += 1
+            started = time.perf_counter()
+            recon, l1 = _epoch(dae, optimiser, inputs, cfg, seed * 100_003 + 1_009 * k + stack.epoch)
+            if not (math.isfinite(recon) and math.isfinite(l1)):
+                raise RuntimeError(f"pre-training layer {k + 1} diverged at epoch {stack.epoch} "
+                                   f"(pretrain.lr={cfg.lr}); a smaller learning rate may train")
+            stack.history.append({"layer": k + 1, "epoch": stack.epoch, "recon_loss": recon,
+                                  "l1": l1, "seconds": time.perf_counter() - started})
+            log.info("layer %d epoch %d: reconstruction %.4f, l1 %.4f", k + 1, stack.epoch, recon, l1)
+            stack.current = {n: t.detach().clone() for n, t in dae.state_dict().items()}
+            _save(checkpoint, fingerprint, stack)
+        stack.encoders[f"hidden.{k}.weight"] = dae.encoder.weight.detach().clone()
+        stack.encoders[f"hidden.{k}.bias"] = dae.encoder.bias.detach().clone()
+        stack.layer, stack.epoch, stack.current = k + 1, 0, {}
+        _save(checkpoint, fingerprint, stack)
+    return stack
+
+
+def _epoch(dae: DenoisingAutoEncoder, optimiser, inputs: torch.Tensor, cfg: Pretrain,
+           seed: int) -> tuple[float, float]:
+    """One pass of minibatch SGD on masked inputs; the mean reconstruction cost and L1 term."""
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(inputs), generator=generator).to(inputs.device)
+    keep = (torch.rand(inputs.shape, generator=generator) >= cfg.noise).to(inputs.device)
+    clean = inputs[order]
+    corrupted = clean * keep        # masking noise: each value set to 0 with probability noise
+    sums = torch.zeros(2, dtype=torch.float64, device=inputs.device)
+    for i in range(0, len(clean), cfg.minibatch):
+        cost, code = dae.loss(corrupted[i:i + cfg.minibatch], clean[i:i + cfg.minibatch])
+        l1 = l1_penalty([code], cfg.l1)
+        optimiser.zero_grad(set_to_none=True)
+        (cost + l1).backward()
+        optimiser.step()
+        with torch.no_grad():
+            sums += torch.stack((cost, l1)) * len(code)
+    recon, l1 = (float(s) / len(clean) for s in sums.cpu())
+    return recon, l1
+
+
+@torch.no_grad()
+def _codes_below(x: torch.Tensor, encoders: dict, layer: int, activation_name: str) -> torch.Tensor:
+    """The noise-free input of layer `layer`: x passed through the trained encoders below it.
+    Codes are taken before the sign trick (see fine_tuning_state)."""
+    act = activation(activation_name)
+    for k in range(layer):
+        x = act(F.linear(x, encoders[f"hidden.{k}.weight"], encoders[f"hidden.{k}.bias"]))
+    return x
+
+
+@torch.no_grad()
+def code_sparsity(x: torch.Tensor, encoders: dict, activation_name: str, batch: int) -> list[dict]:
+    """Each layer's measures (exact sparsity, dead units, mean) on the codes of x."""
+    layers = len(encoders) // 2
+    meters = [LayerMeter() for _ in range(layers)]
+    for i in range(0, len(x), batch):
+        for k, meter in enumerate(meters):
+            meter.update(_codes_below(x[i:i + batch], encoders, k + 1, activation_name))
+    return [meter.result() for meter in meters]
+
+
+def fine_tuning_state(encoders: dict, signs: dict[int, torch.Tensor]) -> dict:
+    """The stack as the network's hidden layers. The auto-encoders saw unsigned codes; the network
+    feeds layer k+1 the code of layer k times its signs (the sign trick), so layer k+1's input
+    weights take the same signs and compute exactly what the auto-encoder computed."""
+    state = dict(encoders)
+    for k, sign in signs.items():
+        key = f"hidden.{k + 1}.weight"
+        if key in state:
+            state[key] = state[key] * sign.to(state[key].device)
+    return state
+
+
+def _save(path: Path, fingerprint: str, stack: Stack) -> None:
+    payload = {"fingerprint": fingerprint, **stack.__dict__}
+    atomic.write_with(path, lambda handle: torch.save(payload, handle))
+
+
+def _resume(path: Path, fingerprint: str) -> Stack | None:
+    if not path.exists():
+        return None
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved.pop("fingerprint", None) != fingerprint:
+        log.warning("%s belongs to a run with other settings: starting afresh", path)
+        return None
+    log.info("resuming pre-training from %s at layer %d, epoch %d", path, saved["layer"] + 1,
+             saved["epoch"])
+    return Stack(**saved)

@@ -1,0 +1,121 @@
+"""Pre-training with stacked denoising auto-encoders on digits: reconstruction falls, fine-tuning
+really starts from the stack, and a killed pre-training job resumes to the same weights."""
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+import torch
+
+from helpers import rectifier, tiny_raw, write_params
+from rectifier import data
+from rectifier.config import Params
+from rectifier.job import Job, initial_model
+from rectifier.pretrain import DenoisingAutoEncoder, _codes_below, pretrain, reconstruction
+
+ACTIVATIONS = ("rectifier", "tanh", "softplus", "sigmoid")
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    params = Params.from_dict(tiny_raw(data__root=str(root)))
+    return params, data.load(data.prepare(params, "digits"))
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_reconstruction_error_falls_for_every_activation(digits, activation, tmp_path):
+    params, splits = digits
+    cfg = replace(params.pretrain, epochs=4)
+    stack = pretrain(torch.from_numpy(splits.x_train), (32, 32), activation, cfg, seed=1,
+                     checkpoint=tmp_path / "resume.pt", fingerprint="f")
+    for layer in (1, 2):
+        curve = [r["recon_loss"] for r in stack.history if r["layer"] == layer]
+        assert len(curve) == 4 and curve[-1] < curve[0], (layer, curve)
+    assert set(stack.encoders) == {"hidden.0.weight", "hidden.0.bias",
+                                   "hidden.1.weight", "hidden.1.bias"}
+
+
+def test_text_recipe_clips_rectifier_codes_and_uses_cross_entropy(digits, tmp_path):
+    params, splits = digits
+    assert reconstruction("rectifier", 1, "text") == ("sigmoid", "cross_entropy")
+    assert reconstruction("rectifier", 1, "image") == ("softplus", "squared_error")
+    assert reconstruction("tanh", 0, "image") == ("sigmoid", "cross_entropy")
+    assert reconstruction("tanh", 1, "image") == ("tanh", "squared_error")
+    dae = DenoisingAutoEncoder(64, 16, "rectifier", "sigmoid", "cross_entropy", clip_code=True,
+                               generator=torch.Generator().manual_seed(0))
+    code = dae.encode(10 * torch.from_numpy(splits.x_train[:50]))
+    assert code.max() == 1.0 and code.min() == 0.0
+    cfg = replace(params.pretrain, epochs=3, recipe="text")
+    stack = pretrain(torch.from_numpy(splits.x_train), (16,), "rectifier", cfg, 1,
+                     tmp_path / "resume.pt", "f")
+    curve = [r["recon_loss"] for r in stack.history]
+    assert curve[-1] < curve[0]
+
+
+@pytest.mark.parametrize("activation", ["rectifier", "tanh"])
+def test_fine_tuning_starts_from_the_stack_and_none_does_not(digits, activation, tmp_path):
+    params, splits = digits
+    x = torch.from_numpy(splits.x_valid)
+    stack = pretrain(torch.from_numpy(splits.x_train), (32, 32), activation,
+                     replace(params.pretrain, epochs=1), 1, tmp_path / "resume.pt", "f")
+    job = Job("digits", activation, "dae", 1, 0.05)
+    tuned = initial_model(params, job, 64, 10, stack.encoders)
+    fresh = initial_model(params, replace(job, pretraining="none"), 64, 10, None)
+    assert torch.equal(tuned.hidden[0].weight, stack.encoders["hidden.0.weight"])
+    assert not torch.equal(fresh.hidden[0].weight, stack.encoders["hidden.0.weight"])
+    # The network computes the stack's codes exactly, sign trick or not.
+    _, codes = tuned(x)
+    assert torch.allclose(codes[1], _codes_below(x, stack.encoders, 2, activation), atol=1e-6)
+    # The output layer is not pre-trained: it is the same fresh layer in both networks.
+    assert torch.equal(tuned.output.weight, fresh.output.weight)
+
+
+def test_a_stack_that_does_not_fit_is_refused(digits, tmp_path):
+    params, splits = digits
+    stack = pretrain(torch.from_numpy(splits.x_train), (8,), "tanh",
+                     replace(params.pretrain, epochs=1), 1, tmp_path / "resume.pt", "f")
+    with pytest.raises(ValueError, match="does not fit the network"):
+        initial_model(params, Job("digits", "tanh", "dae", 1, 0.05), 64, 10, stack.encoders)
+
+
+def test_killed_pre_training_resumes_to_the_same_stack(project):
+    write_params(project, model__hidden=[300, 300], pretrain__epochs=6, tracking__enabled=False)
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    job = ["pretrain", "--dataset", "digits", "--activation", "rectifier", "--seed", "1",
+           "--threads", "1"]
+    rectifier(*job, "--out", "whole", cwd=project)
+
+    proc = subprocess.Popen([sys.executable, "-m", "rectifier", *job, "--out", "cut"],
+                            cwd=project, stderr=subprocess.DEVNULL)
+    checkpoint = project / "cut/resume.pt"
+    deadline = time.time() + 120
+    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists() and not (project / "cut/stack.pt").exists(), \
+        "the job ended before it could be killed mid-run"
+    assert "resuming pre-training" in rectifier(*job, "--out", "cut", cwd=project).stderr
+
+    whole, cut = (torch.load(project / d / "stack.pt", weights_only=True) for d in ("whole", "cut"))
+    assert all(torch.equal(whole["encoders"][k], cut["encoders"][k]) for k in whole["encoders"])
+    metrics = json.loads((project / "cut/metrics.json").read_text())
+    assert len(metrics["recon_loss"]) == 2 and len(metrics["sparsity_pct"]) == 2
+
+
+def test_fine_tuning_job_through_the_cli(project):
+    write_params(project, pretraining=["none", "dae"], tracking__enabled=False)
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    rectifier("pretrain", "--dataset", "digits", "--activation", "tanh", "--seed", "1",
+              "--out", "stack", cwd=project)
+    rectifier("train", "--dataset", "digits", "--activation", "tanh", "--pretraining", "dae",
+              "--seed", "1", "--stack", "stack/stack.pt", "--out", "tuned", cwd=project)
+    metrics = json.loads((project / "tuned/metrics.json").read_text())
+    assert metrics["pretraining"] == "dae" and metrics["init"] == "dae"
+    refused = rectifier("train", "--dataset", "digits", "--activation", "tanh", "--pretraining",
+                        "dae", "--seed", "1", "--out", "x", cwd=project, check=False)
+    assert refused.returncode == 1 and "needs a pre-trained stack" in refused.stderr
