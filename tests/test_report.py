@@ -7,6 +7,7 @@ import re
 import pytest
 
 from rectifier import paper, report, tables
+from rectifier.runs import collect, load_histories
 from test_tables import write_pretrain, write_run   # tests/ is on sys.path (rootdir import)
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -27,9 +28,9 @@ def rendered(tmp_path_factory):
         write_run(root, dataset="digits", seed=seed, test_error=4.0 + seed, sparsity=(50, 60),
                   dead=(1, 2), hidden=[100, 100], n_train=1077, n_valid=360, n_test=360,
                   wall_time_s=3.5, git_commit=None)
-    runs = tables.collect(root)
+    runs = collect(root)
     out = tmp / "reports"
-    paths = report.render(runs, tables.load_histories(runs), None, out,
+    paths = report.render(runs, load_histories(runs), None, out,
                           deviations=["Learning rate fixed at 0.01 (deviation passed in)."],
                           context="Test run.")
     return paths, out
@@ -101,9 +102,9 @@ def test_render_from_tables_folder(tmp_path):
     root = tmp_path / "results"
     write_run(root, seed=1, test_error=1.5)
     write_run(root, dataset="cifar10", pretraining="dae", seed=1, test_error=50.0)
-    runs = tables.collect(root)
+    runs = collect(root)
     tables.write(tables.build(runs), tmp_path / "tables")
-    paths = report.render(runs, tables.load_histories(runs), tmp_path / "tables",
+    paths = report.render(runs, load_histories(runs), tmp_path / "tables",
                           tmp_path / "out")
     md = paths["markdown"].read_text()
     assert "1.50" in md and tables.VERDICT_SINGLE in md and "+0.07" in md

@@ -8,6 +8,9 @@ import pandas as pd
 import pytest
 
 from rectifier import paper, tables
+from rectifier.runs import (PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, job_id,
+                            load_histories)
+from rectifier.selection import select_lr, selected_runs
 
 
 def write_run(root, dataset="mnist", activation="rectifier", pretraining="none", seed=1,
@@ -88,7 +91,7 @@ def results(tmp_path):
 
 
 def test_collect_is_flat_and_ordered(results):
-    runs = tables.collect(results)
+    runs = collect(results)
     assert len(runs) == 9
     assert {"sparsity_pct_l1", "sparsity_pct_l3", "dead_units_l2", "mean_activation_l1",
             "tracking_status", "hidden", "n_layers"} <= set(runs.columns)
@@ -105,11 +108,11 @@ def test_collect_is_flat_and_ordered(results):
 
 def test_collect_accepts_paths(results):
     paths = sorted(results.glob("mnist/rectifier/**/metrics.json"))
-    assert len(tables.collect(paths)) == 3
+    assert len(collect(paths)) == 3
 
 
 def test_table1_exact_values(results):
-    t1 = tables.table1(tables.collect(results)).set_index(["dataset", "activation"])
+    t1 = tables.table1(collect(results)).set_index(["dataset", "activation"])
     r = t1.loc[("mnist", "rectifier")]
     assert r["n_seeds"] == 3
     assert r["test_error_mean"] == pytest.approx(1.2)
@@ -147,7 +150,7 @@ def test_table1_order_pretraining_dae_first(tmp_path):
     for act in ("sigmoid", "softplus", "tanh", "rectifier"):
         for pre in ("none", "dae"):
             write_run(root, activation=act, pretraining=pre)
-    t1 = tables.table1(tables.collect(root))
+    t1 = tables.table1(collect(root))
     assert list(zip(t1["activation"], t1["pretraining"]))[:3] == [
         ("rectifier", "dae"), ("rectifier", "none"), ("tanh", "dae")]
     assert t1["activation"].iloc[-1] == "sigmoid"
@@ -155,7 +158,7 @@ def test_table1_order_pretraining_dae_first(tmp_path):
 
 
 def test_sparsity_exact_values(results):
-    sp = tables.sparsity(tables.collect(results)).set_index(["dataset", "activation"])
+    sp = tables.sparsity(collect(results)).set_index(["dataset", "activation"])
     r = sp.loc[("mnist", "rectifier")]
     assert r["l1_mean"] == pytest.approx(82.0) and r["l1_sd"] == pytest.approx(2.0)
     assert r["l2_mean"] == pytest.approx(85.0) and r["l2_sd"] == pytest.approx(0.0)
@@ -176,7 +179,7 @@ def test_missing_key_refused(tmp_path, key):
     del metrics[key]
     path.write_text(json.dumps(metrics))
     with pytest.raises(ValueError, match=rf"metrics\.json.*{key}"):
-        tables.collect(tmp_path)
+        collect(tmp_path)
 
 
 def test_tracking_is_optional(tmp_path):
@@ -184,7 +187,7 @@ def test_tracking_is_optional(tmp_path):
     metrics = json.loads(path.read_text())
     del metrics["tracking"]                 # MLflow is the window, not the truth
     path.write_text(json.dumps(metrics))
-    assert "tracking_status" not in tables.collect(tmp_path).columns
+    assert "tracking_status" not in collect(tmp_path).columns
 
 
 @pytest.mark.parametrize("key,value,named", [
@@ -198,26 +201,26 @@ def test_non_finite_refused(tmp_path, key, value, named):
     metrics[key] = value
     path.write_text(json.dumps(metrics))   # json writes NaN / Infinity literals
     with pytest.raises(ValueError, match=rf"{path.name}.*{named}"):
-        tables.collect([path])
+        collect([path])
 
 
 def test_bad_shapes_refused(tmp_path):
     write_run(tmp_path, dead_units=[0, 1])
     with pytest.raises(ValueError, match="dead_units"):
-        tables.collect(tmp_path)
+        collect(tmp_path)
     with pytest.raises(ValueError, match="no metrics.json"):
-        tables.collect(tmp_path / "empty")
+        collect(tmp_path / "empty")
 
 
 def test_histories(results):
-    runs = tables.collect(results)
-    histories = tables.load_histories(runs)
+    runs = collect(results)
+    histories = load_histories(runs)
     assert set(histories) == set(runs["job_id"])
     assert list(histories["mnist/rectifier/none/lr0.01/seed1"]["epoch"]) == [1, 2, 3, 4]
 
 
 def test_write(results, tmp_path):
-    runs = tables.collect(results)
+    runs = collect(results)
     out = tmp_path / "tables"
     written = tables.write(tables.build(runs), out)
     assert {p.name for p in written} == {f"{name}.{ext}" for ext in ("csv", "md") for name in (
@@ -250,7 +253,7 @@ def test_paper_figures():
 
 
 def test_job_id_names_the_learning_rate():
-    assert tables.job_id("mnist", "tanh", "dae", 0.0001, 2) == "mnist/tanh/dae/lr0.0001/seed2"
+    assert job_id("mnist", "tanh", "dae", 0.0001, 2) == "mnist/tanh/dae/lr0.0001/seed2"
 
 
 def test_duplicate_job_refused(tmp_path):
@@ -258,7 +261,7 @@ def test_duplicate_job_refused(tmp_path):
     write_run(tmp_path / "b", lr=0.1)
     write_run(tmp_path / "b", lr=0.01, seed=1, pretraining="dae")
     with pytest.raises(ValueError, match="same job appears twice"):
-        tables.collect(sorted(tmp_path.glob("**/metrics.json")))
+        collect(sorted(tmp_path.glob("**/metrics.json")))
 
 
 # (pretraining, lr) -> per seed (valid error, test error). Selection must follow the validation
@@ -291,8 +294,8 @@ def rates(tmp_path):
 
 
 def test_select_lr_exact_values(rates):
-    runs = tables.collect(rates)
-    lrs = tables.select_lr(runs)
+    runs = collect(rates)
+    lrs = select_lr(runs)
     assert list(zip(lrs["activation"], lrs["pretraining"], lrs["lr"])) == [
         ("rectifier", "dae", 0.1), ("rectifier", "dae", 0.01),
         ("rectifier", "none", 0.1), ("rectifier", "none", 0.01),
@@ -312,7 +315,7 @@ def test_select_lr_exact_values(rates):
 
 
 def test_tie_goes_to_the_larger_rate(rates):
-    lrs = tables.select_lr(tables.collect(rates)).set_index(["activation", "pretraining", "lr"])
+    lrs = select_lr(collect(rates)).set_index(["activation", "pretraining", "lr"])
     tanh = lrs.loc[("tanh", "none")]
     assert (1.1 + 1.3) / 2 != (1.2 + 1.2) / 2              # a tie only up to rounding
     assert tanh.loc[0.1, "selected"] and not tanh.loc[0.0001, "selected"]
@@ -320,7 +323,7 @@ def test_tie_goes_to_the_larger_rate(rates):
 
 
 def test_tables_use_selected_runs_only(rates):
-    runs = tables.collect(rates)
+    runs = collect(rates)
     t1 = tables.table1(runs).set_index(["activation", "pretraining"])
     assert list(t1.index) == [("rectifier", "dae"), ("rectifier", "none"), ("tanh", "dae"),
                               ("tanh", "none")]
@@ -329,7 +332,7 @@ def test_tables_use_selected_runs_only(rates):
     assert t1.loc[("tanh", "none"), "test_error_mean"] == pytest.approx(3.1)
     assert (t1["n_seeds"] == [2, 2, 1, 2]).all()
     assert (tables.sparsity(runs)["n_seeds"] == [2, 2, 1, 2]).all()
-    assert tables.table1(tables.selected_runs(runs)).equals(tables.table1(runs))
+    assert tables.table1(selected_runs(runs)).equals(tables.table1(runs))
     listed = tables.runs_table(runs)
     assert len(listed) == 13 and listed["selected"].sum() == 7
     assert list(listed.columns[:6]) == ["dataset", "activation", "pretraining", "lr", "seed",
@@ -337,7 +340,7 @@ def test_tables_use_selected_runs_only(rates):
 
 
 def test_pretraining_effect_exact_values(rates):
-    effect = tables.pretraining_effect(tables.collect(rates)).set_index("activation")
+    effect = tables.pretraining_effect(collect(rates)).set_index("activation")
     r = effect.loc["rectifier"]
     assert (r["n_seeds_dae"], r["n_seeds_none"]) == (2, 2)
     assert (r["test_error_dae"], r["test_error_none"]) == (pytest.approx(1.1), pytest.approx(1.5))
@@ -352,7 +355,7 @@ def test_pretraining_effect_exact_values(rates):
 
 
 def test_write_learning_rates(rates, tmp_path):
-    runs = tables.collect(rates)
+    runs = collect(rates)
     out = tmp_path / "tables"
     tables.write(tables.build(runs), out)
     summary = json.loads((out / "summary.json").read_text())
@@ -362,7 +365,7 @@ def test_write_learning_rates(rates, tmp_path):
     assert "| 0.0001 |" in (out / "learning_rates.md").read_text().replace("  ", " ")
     back = pd.read_csv(out / "learning_rates.csv")
     assert back["selected"].dtype == bool and back["selected"].sum() == 4
-    tables.write_plots(runs, tables.load_histories(runs), tmp_path / "plots")
+    tables.write_plots(runs, load_histories(runs), tmp_path / "plots")
     plotted = pd.read_csv(tmp_path / "plots" / "test_error.csv")
     assert plotted["test_error_pct"].tolist() == pytest.approx([1.1, 1.5, 2.0, 3.1])
 
@@ -378,7 +381,7 @@ def pretrained(tmp_path):
 
 
 def test_pretraining_table_exact_values(pretrained):
-    pre = tables.collect_pretraining(pretrained)
+    pre = collect_pretraining(pretrained)
     assert list(pre["job_id"]) == ["mnist/rectifier/seed1", "mnist/rectifier/seed2",
                                    "mnist/tanh/seed1"]
     pt = tables.pretraining_table(pre).set_index("activation")
@@ -390,9 +393,9 @@ def test_pretraining_table_exact_values(pretrained):
     assert (r["sparsity_l1_mean"], r["sparsity_l3_mean"]) == (71.0, 81.0)
     assert r["sparsity_mean"] == pytest.approx(76.0) and r["wall_time_mean"] == 110.0
     assert math.isnan(pt.loc["tanh", "recon_l1_sd"])
-    histories = tables.load_histories(pre, tables.PRETRAIN_HISTORY_COLUMNS)
+    histories = load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
     assert len(histories["mnist/tanh/seed1"]) == 9
-    built = tables.build(tables.collect([write_run(pretrained.parent / "results")]), pre)
+    built = tables.build(collect([write_run(pretrained.parent / "results")]), pre)
     assert built["pretraining"].equals(tables.pretraining_table(pre))
 
 
@@ -403,7 +406,7 @@ def test_pretraining_table_exact_values(pretrained):
 def test_pretraining_non_finite_refused(tmp_path, key, value, named):
     path = write_pretrain(tmp_path, **{key: value})
     with pytest.raises(ValueError, match=rf"{path.name}.*{named}"):
-        tables.collect_pretraining([path])
+        collect_pretraining([path])
 
 
 @pytest.mark.parametrize("key", ["recon_loss", "recipe", "epochs"])
@@ -413,10 +416,10 @@ def test_pretraining_missing_key_refused(tmp_path, key):
     del metrics[key]
     path.write_text(json.dumps(metrics))
     with pytest.raises(ValueError, match=rf"metrics\.json.*{key}"):
-        tables.collect_pretraining(tmp_path)
+        collect_pretraining(tmp_path)
 
 
 def test_pretraining_one_cost_per_layer(tmp_path):
     write_pretrain(tmp_path, recon=(1.0, 2.0), sparsity=(1.0, 2.0, 3.0), hidden=[1000] * 3)
     with pytest.raises(ValueError, match=r"recon_loss.*one number per hidden layer \(3\)"):
-        tables.collect_pretraining(tmp_path)
+        collect_pretraining(tmp_path)

@@ -95,10 +95,11 @@ def _threads(n: int | None) -> None:
 
 def _tables(params, args) -> None:
     from . import tables
-    runs = tables.collect(args.runs)
+    from .runs import collect, load_histories
+    runs = collect(args.runs)
     tables.write(tables.build(runs), args.out, args.summary)
     if args.plots:
-        tables.write_plots(runs, tables.load_histories(runs), args.plots)
+        tables.write_plots(runs, load_histories(runs), args.plots)
 
 
 def _report(params, args) -> None:

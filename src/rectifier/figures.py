@@ -10,7 +10,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from rectifier import paper, tables
+from rectifier import paper, selection
 
 COLOURS = {"rectifier": "tab:blue", "tanh": "tab:orange", "softplus": "tab:green",
            "sigmoid": "tab:red"}
@@ -50,7 +50,7 @@ def _png(plt, fig) -> bytes:
 
 
 def _by_dataset(runs: pd.DataFrame):
-    order = tables.configurations(runs)
+    order = selection.configurations(runs)
     datasets = list(dict.fromkeys(k[0] for k in order))
     return [(d, [k for k in order if k[0] == d]) for d in datasets]
 
@@ -64,7 +64,7 @@ def test_error(runs: pd.DataFrame) -> bytes:
     for ax, (dataset, keys) in zip(axes, groups):
         marked = set()
         for x, key in enumerate(keys):
-            g = runs[(runs[tables.KEY] == pd.Series(key, index=tables.KEY)).all(axis=1)]
+            g = runs[(runs[selection.KEY] == pd.Series(key, index=selection.KEY)).all(axis=1)]
             errors = g["test_error_pct"].to_numpy(float)
             jitter = np.linspace(-0.12, 0.12, len(errors)) if len(errors) > 1 else [0.0]
             ax.scatter(x + np.asarray(jitter), errors, s=14, color=_colour(key[1]), alpha=0.7)
@@ -97,7 +97,7 @@ def sparsity(runs: pd.DataFrame) -> bytes:
     for ax, (dataset, keys) in zip(axes, groups):
         width = 0.8 / len(keys)
         for j, key in enumerate(keys):
-            g = runs[(runs[tables.KEY] == pd.Series(key, index=tables.KEY)).all(axis=1)]
+            g = runs[(runs[selection.KEY] == pd.Series(key, index=selection.KEY)).all(axis=1)]
             layers = g.filter(regex=r"^sparsity_pct_l\d+$").dropna(axis=1, how="all")
             means = layers.mean().to_numpy(float)
             sds = layers.std(ddof=1).fillna(0).to_numpy(float) if len(g) > 1 else 0 * means
@@ -125,7 +125,7 @@ def curves(runs: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> bytes:
     fig, axes = _panels(plt, len(groups))
     for ax, (dataset, keys) in zip(axes, groups):
         for key in keys:
-            g = runs[(runs[tables.KEY] == pd.Series(key, index=tables.KEY)).all(axis=1)]
+            g = runs[(runs[selection.KEY] == pd.Series(key, index=selection.KEY)).all(axis=1)]
             label = _label(key[1], key[2])
             for job in g["job_id"]:
                 if job not in histories:
@@ -151,7 +151,7 @@ def reconstruction(pre: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> byt
               for layer in range(1, int(pre.loc[pre["dataset"] == d, "n_layers"].max()) + 1)]
     fig, axes = _panels(plt, len(panels))
     for ax, (dataset, layer) in zip(axes, panels):
-        order = [k[1] for k in tables.configurations(pre) if k[0] == dataset]
+        order = [k[1] for k in selection.configurations(pre) if k[0] == dataset]
         for activation in dict.fromkeys(order):
             g = pre[(pre["dataset"] == dataset) & (pre["activation"] == activation)]
             curves = [histories[j] for j in g["job_id"] if j in histories]

@@ -16,18 +16,20 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
+from rectifier.deviations import detect_deviations
+from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
+from rectifier.selection import KEY, selected_runs
+from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried, span
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
 TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect")
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
                      "init": "initialisation", "eval_batch": "evaluation batch"}
-STOPPED = {"early_stopping": "stopped early", "max_epochs": "ran to max epochs"}
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
@@ -75,27 +77,6 @@ class _Doc:
         return md, page
 
 
-def _distinct(values: Iterable) -> str:
-    """Distinct values with their counts when they differ, e.g. "cuda (10), cpu (2)"."""
-    def show(v):
-        if v is None or v != v:
-            return "not recorded"
-        if isinstance(v, (bool, np.bool_)):
-            return "yes" if v else "no"
-        if isinstance(v, float) and v.is_integer():   # an int column widened by a missing value
-            return str(int(v))
-        return str(v)
-    counts = Counter(show(v) for v in values)
-    if len(counts) == 1:
-        return next(iter(counts))
-    return ", ".join(f"{v} ({n})" for v, n in counts.most_common())
-
-
-def _span(values: pd.Series) -> str:
-    low, high = values.min(), values.max()
-    return str(low) if low == high else f"{low}–{high}"
-
-
 def _seconds(s: float) -> str:
     return f"{s:.1f} s" if s < 120 else f"{s:.0f} s ({s / 3600:.2f} h)"
 
@@ -113,14 +94,6 @@ def _load_tables(source, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def _pm(mean: float, sd: float, decimals: int = 2) -> str:
     return f"{mean:.{decimals}f}" if sd != sd else f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
-
-
-def _rates(values: Iterable[float]) -> str:
-    """Learning rates, larger first, as %g (0.0001, not 0.00)."""
-    return ", ".join(f"{x:g}" for x in sorted(set(values), reverse=True))
-
-
-PAPER_RATES = _rates(paper.LEARNING_RATES)
 
 
 def _table1_view(t1: pd.DataFrame) -> pd.DataFrame:
@@ -180,22 +153,18 @@ def _lr_text(lrs: pd.DataFrame) -> list[str]:
             "lowest mean validation error over its seeds is selected, as the paper does; a tie "
             "goes to the larger rate. Table 1, the sparsity table, the effect of pre-training "
             "and the figures use the selected runs only; every run is listed under Every run."]
-    tried = _tried(lrs)
+    tried = rates_tried(lrs)
     if set(tried) == {PAPER_RATES}:
         text.append(f"The rates tried are the paper's: {PAPER_RATES}.")
     else:
         text.append(f"The rates tried differ from the paper's ({PAPER_RATES}): "
-                    f"{_distinct(tried)} per configuration.")
-    ties = [f"{'/'.join(k)} ({_rates(g['lr'])} tied; {g.loc[g['selected'], 'lr'].iloc[0]:g} "
-            "taken)" for k, g in lrs[lrs["tied"]].groupby(tbl.KEY, sort=False)]
+                    f"{distinct(tried)} per configuration.")
+    ties = [f"{'/'.join(k)} ({learning_rates(g['lr'])} tied; "
+            f"{g.loc[g['selected'], 'lr'].iloc[0]:g} taken)"
+            for k, g in lrs[lrs["tied"]].groupby(KEY, sort=False)]
     if ties:
         text.append("Ties: " + "; ".join(ties) + ".")
     return text
-
-
-def _tried(lrs: pd.DataFrame) -> list[str]:
-    """The rates tried, one entry per configuration."""
-    return [_rates(g["lr"]) for _, g in lrs.groupby(tbl.KEY, sort=False)]
 
 
 def _effect_view(effect: pd.DataFrame) -> pd.DataFrame:
@@ -237,43 +206,43 @@ def _splits_view(runs: pd.DataFrame) -> pd.DataFrame:
         published = paper.split(dataset)
         rows.append({
             "data set": dataset,
-            "ours: train / valid / test": _distinct(
+            "ours: train / valid / test": distinct(
                 f"{a:,} / {b:,} / {c:,}"
                 for a, b, c in zip(g["n_train"], g["n_valid"], g["n_test"])),
             "paper": " / ".join(f"{n:,}" for n in published) if published else "not in the paper",
-            "data sha256": _distinct(s[:12] if isinstance(s, str) else None
-                                     for s in g["data_sha256"])})
+            "data sha256": distinct(s[:12] if isinstance(s, str) else None
+                                    for s in g["data_sha256"])})
     return pd.DataFrame(rows)
 
 
 def _protocol_view(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
     if runs["lr"].nunique() == 1:
-        rate = _distinct(runs["lr"])
+        rate = distinct(runs["lr"])
     else:
-        rate = (f"picked from {_distinct(_tried(lrs))} on validation error; selected: "
-                + _distinct(f"{x:g}" for x in lrs.loc[lrs["selected"], "lr"]))
+        rate = (f"picked from {distinct(rates_tried(lrs))} on validation error; selected: "
+                + distinct(f"{x:g}" for x in lrs.loc[lrs["selected"], "lr"]))
     rows = []
     for dataset, g in runs.groupby("dataset", sort=False):
         published = paper.hidden(dataset)
-        rows.append(("hidden layers, " + dataset, _distinct(g["hidden"]),
+        rows.append(("hidden layers, " + dataset, distinct(g["hidden"]),
                      "-".join(map(str, published)) if published else "not in the paper"))
     rows += [
-        ("minibatch", _distinct(runs["minibatch"]), str(paper.MINIBATCH)),
+        ("minibatch", distinct(runs["minibatch"]), str(paper.MINIBATCH)),
         ("learning rate (constant)", rate,
          "constant, picked from " + ", ".join(map(str, paper.LEARNING_RATES)) + " on validation"),
-        ("L1 penalty on hidden activations", _distinct(runs["l1"]), str(paper.L1)),
+        ("L1 penalty on hidden activations", distinct(runs["l1"]), str(paper.L1)),
         ("sign trick (rectifier)",
-         _distinct(runs.loc[runs["activation"] == "rectifier", "sign_trick"])
+         distinct(runs.loc[runs["activation"] == "rectifier", "sign_trick"])
          or "no rectifier runs",
          "yes" if paper.SIGN_TRICK else "no"),
-        ("pre-training", _distinct(runs["pretraining"]),
+        ("pre-training", distinct(runs["pretraining"]),
          f"denoising auto-encoders, masking noise {paper.DAE_MASKING}, or none"),
-        ("stopping", _distinct(runs["stopped"]), "not stated"),
-        ("epochs run", _span(runs["epochs_run"]), "not stated"),
-        ("best epoch (by validation error)", _span(runs["best_epoch"]), "not stated"),
+        ("stopping", distinct(runs["stopped"]), "not stated"),
+        ("epochs run", span(runs["epochs_run"]), "not stated"),
+        ("best epoch (by validation error)", span(runs["best_epoch"]), "not stated"),
     ]
     for key, label in OPTIONAL_PROTOCOL.items():
-        rows.append((label, _distinct(runs[key]) if key in runs else "not recorded in metrics.json",
+        rows.append((label, distinct(runs[key]) if key in runs else "not recorded in metrics.json",
                      "not stated" if key in ("max_epochs", "patience", "init") else ""))
     return pd.DataFrame(rows, columns=["item", "ours (from the runs)", "paper"])
 
@@ -282,7 +251,7 @@ def _compute_view(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
     wall = runs["wall_time_s"]
     device_names = [f"{d}: {n}" if isinstance(n, str) else d
                     for d, n in zip(runs["device"], runs["device_name"])]
-    rows = [("device", _distinct(device_names)),
+    rows = [("device", distinct(device_names)),
             ("total wall time", _seconds(wall.sum())),
             ("per run: mean / min / max", " / ".join(_seconds(x) for x in
                                                      (wall.mean(), wall.min(), wall.max())))]
@@ -293,118 +262,21 @@ def _compute_view(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
         rows.append(("pre-training: jobs, total wall time",
                      f"{len(pre)}, {_seconds(pre['wall_time_s'].sum())}"))
     if "tracking_status" in runs:
-        rows.append(("MLflow tracking", _distinct(runs["tracking_status"])))
+        rows.append(("MLflow tracking", distinct(runs["tracking_status"])))
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
 def _software_view(runs: pd.DataFrame) -> pd.DataFrame:
     import matplotlib
     import numpy
-    rows = [("torch (runs)", _distinct(runs["torch_version"])),
-            ("python (runs)", _distinct(runs["python_version"])),
-            ("platform (runs)", _distinct(runs["platform"])),
-            ("git commit (runs)", _distinct(runs["git_commit"])),
+    rows = [("torch (runs)", distinct(runs["torch_version"])),
+            ("python (runs)", distinct(runs["python_version"])),
+            ("platform (runs)", distinct(runs["platform"])),
+            ("git commit (runs)", distinct(runs["git_commit"])),
             ("python (report)", platform.python_version()),
             ("pandas (report)", pd.__version__), ("numpy (report)", numpy.__version__),
             ("matplotlib (report)", matplotlib.__version__)]
     return pd.DataFrame(rows, columns=["item", "version"])
-
-
-def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
-                      pretraining: pd.DataFrame | None = None) -> list[str]:
-    """Differences from the paper's protocol that can be read off the runs themselves (and the
-    pre-training jobs, when given)."""
-    found = []
-    datasets = list(dict.fromkeys(runs["dataset"]))
-    for d in datasets:
-        if not paper.in_paper(d):
-            found.append(f"Data set {d} is not one of the paper's: it has no published figure, "
-                         "so its rows compare activations with each other only.")
-    missing = [d for d in paper.DATASETS if d not in datasets]
-    if missing:
-        why = [f"{d} ({paper.unavailable(d)})" for d in missing if paper.unavailable(d)]
-        found.append("The paper's data sets not run here: " + ", ".join(missing)
-                     + (f"; not available: {', '.join(why)}" if why else "") + ".")
-    if "sigmoid" in set(runs["activation"]):
-        found.append("Sigmoid networks are our extension: the paper only discusses them, so "
-                     "their rows have no published figure.")
-    if "dae" not in set(runs["pretraining"]):
-        found.append("No network was pre-trained (denoising auto-encoders): the paper's "
-                     "pre-training rows are not compared.")
-    else:
-        found.append(_pretraining_facts(pretraining))
-    single = t1[t1["n_seeds"] < 2]
-    if len(single):
-        found.append(f"{len(single)} of {len(t1)} configurations have a single seed: no spread, "
-                     "so no verdict for them.")
-    seeds = sorted(set(t1["n_seeds"]))
-    if len(seeds) > 1:
-        found.append("Configurations have unequal numbers of seeds "
-                     f"({', '.join(map(str, seeds))}).")
-    stops = Counter(runs["stopped"])
-    found.append("Stopping rule (not stated in the paper; ours): "
-                 + ", ".join(f"{n} run(s) {STOPPED.get(s, s)}" for s, n in stops.items())
-                 + f"; epochs run {_span(runs['epochs_run'])}.")
-    tried = _tried(runs)
-    if runs["lr"].nunique() == 1:
-        found.append(f"One learning rate ({runs['lr'].iloc[0]}) for every configuration, not "
-                     "picked per configuration on validation error from "
-                     + ", ".join(map(str, paper.LEARNING_RATES)) + ".")
-    elif set(tried) != {PAPER_RATES}:
-        found.append(f"Learning rates tried per configuration: {_distinct(tried)}, where the "
-                     f"paper picks from {PAPER_RATES} on validation error.")
-    if (runs["l1"] > 0).any():
-        found.append("How the L1 penalty is normalised is not stated in the paper; ours: the "
-                     "coefficient times the sum of |h| over every hidden unit of every layer, "
-                     "averaged over the examples of the minibatch.")
-    for key, published in (("minibatch", paper.MINIBATCH), ("l1", paper.L1)):
-        other = sorted(set(runs[key]) - {published})
-        if other:
-            found.append(f"{key} {', '.join(map(str, other))} where the paper uses {published}.")
-    rect = runs[runs["activation"] == "rectifier"]
-    if paper.SIGN_TRICK and len(rect) and not rect["sign_trick"].all():
-        found.append("Some rectifier networks ran without the sign trick the paper uses.")
-    for d, g in runs.groupby("dataset", sort=False):
-        published = paper.hidden(d)
-        shape = "-".join(map(str, published)) if published else None
-        if shape and set(g["hidden"]) != {shape}:
-            found.append(f"{d}: hidden layers {_distinct(g['hidden'])}, paper {shape}.")
-        split = paper.split(d)
-        ours = set(zip(g["n_train"], g["n_valid"], g["n_test"]))
-        if split and ours != {split}:
-            found.append(f"{d}: split {' / '.join(f'{n:,}' for n in sorted(ours)[0])} "
-                         f"(train / valid / test), paper {' / '.join(f'{n:,}' for n in split)}.")
-    provisional = int((t1["paper_provisional"].astype(bool)).sum())
-    if provisional:
-        found.append(f"{provisional} of the paper's figures compared here are provisional (?): "
-                     "not confirmed against the PDF.")
-    commits = set(runs["git_commit"].dropna())
-    if len(commits) > 1:
-        found.append(f"The runs come from {len(commits)} different git commits.")
-    missing = int(runs["git_commit"].isna().sum())
-    if missing:
-        found.append("No run recorded a git commit." if missing == len(runs)
-                     else f"{missing} run(s) recorded no git commit.")
-    dirty = int(runs["git_commit"].fillna("").str.endswith("-dirty").sum())
-    if dirty:
-        found.append(f"{dirty} run(s) came from a checkout with uncommitted changes (-dirty).")
-    return found
-
-
-def _pretraining_facts(pre: pd.DataFrame | None) -> str:
-    """The pre-training hyper-parameters as the jobs' files record them, beside the paper's."""
-    if pre is None or not len(pre):
-        return ("Networks were fine-tuned from pre-trained stacks, but no pre-training job's "
-                "files were given: the pre-training hyper-parameters are not reported here.")
-    if pre["lr"].nunique() == 1:
-        rate = (f"learning rate fixed at {pre['lr'].iloc[0]:g}, not picked on reconstruction "
-                f"error from {PAPER_RATES} as the paper does")
-    else:
-        rate = f"learning rates {_distinct(f'{x:g}' for x in pre['lr'])} across jobs"
-    return (f"Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
-            f"pre-training jobs: masking noise {_distinct(pre['noise'])} (paper: "
-            f"{paper.DAE_MASKING}); {_distinct(pre['epochs'])} epochs per layer (not stated in "
-            f"the paper); {rate}.")
 
 
 def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
@@ -416,13 +288,13 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
     `runs`; `deviations` are the caller's, listed before those detected from the runs.
-    `pretraining` (tables.collect_pretraining) and its histories add the Pre-training section.
+    `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
     loaded = _load_tables(tables, runs)
     t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
-    chosen = tbl.selected_runs(runs)        # what Table 1 reports: the figures show the same
+    chosen = selected_runs(runs)            # what Table 1 reports: the figures show the same
     pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
             "curves": figures.curves(chosen, dict(histories))}
     if pretraining is not None:
@@ -438,7 +310,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(2, "Runs")
     seeds = sorted(set(runs["seed"]))
-    rates = f" × learning rates {_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
+    rates = f" × learning rates {learning_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
     tally = Counter(t1["verdict"])
     doc.items([
         f"{len(runs)} training runs: {len(t1)} configurations (data set, activation, "
@@ -535,10 +407,10 @@ def _pretraining_section(doc: _Doc, pre: pd.DataFrame, png: bytes) -> None:
     doc.heading(2, "Pre-training")
     doc.para(f"{len(pre)} stacks of denoising auto-encoders, one per (data set, activation, "
              "seed), trained greedily one hidden layer at a time on the training set: "
-             f"recipe {_distinct(pre['recipe'])}, masking noise {_distinct(pre['noise'])} "
-             f"(paper: {paper.DAE_MASKING}), {_distinct(pre['epochs'])} epochs per layer, "
-             f"learning rate {_distinct(f'{x:g}' for x in pre['lr'])} (constant), minibatch "
-             f"{_distinct(pre['minibatch'])}, L1 {_distinct(pre['l1'])} on the codes.")
+             f"recipe {distinct(pre['recipe'])}, masking noise {distinct(pre['noise'])} "
+             f"(paper: {paper.DAE_MASKING}), {distinct(pre['epochs'])} epochs per layer, "
+             f"learning rate {distinct(f'{x:g}' for x in pre['lr'])} (constant), minibatch "
+             f"{distinct(pre['minibatch'])}, L1 {distinct(pre['l1'])} on the codes.")
     doc.para("Reconstruction cost: the last epoch's training cost of each layer's auto-encoder "
              "(on corrupted inputs, summed over the values reconstructed, averaged over "
              "examples; mean ± sd over seeds). Code sparsity: % of each layer's codes exactly "
@@ -556,13 +428,13 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
     the pre-training jobs' when given, and render. `params` is accepted for the stage's uniform
     signature; every number shown comes from the jobs' files, which record the settings they
     ran with."""
-    runs = tbl.collect(list(metrics))
+    runs = collect(list(metrics))
     pretrain_metrics = list(pretrain_metrics)
-    pre = tbl.collect_pretraining(pretrain_metrics) if pretrain_metrics else None
+    pre = collect_pretraining(pretrain_metrics) if pretrain_metrics else None
     context = (f"Built from {len(runs)} runs' metrics.json and history.csv files"
                + (f" and {len(pre)} pre-training jobs'" if pre is not None else "")
                + " (files are the truth; MLflow is not queried).")
-    return render(runs, tbl.load_histories(runs), None, out_dir, deviations=deviations,
+    return render(runs, load_histories(runs), None, out_dir, deviations=deviations,
                   context=context, pretraining=pre,
-                  pretraining_histories=(tbl.load_histories(pre, tbl.PRETRAIN_HISTORY_COLUMNS)
+                  pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None))

@@ -1,0 +1,109 @@
+"""Deviations from the paper's protocol that can be read off the runs themselves, and off the
+pre-training jobs when given: the report lists them after those the pipeline states."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from rectifier import paper
+from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
+
+STOPPED = {"early_stopping": "stopped early", "max_epochs": "ran to max epochs"}
+
+
+def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
+                      pretraining: pd.DataFrame | None = None) -> list[str]:
+    """Differences from the paper's protocol that can be read off the runs themselves (and the
+    pre-training jobs, when given)."""
+    found = []
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    for d in datasets:
+        if not paper.in_paper(d):
+            found.append(f"Data set {d} is not one of the paper's: it has no published figure, "
+                         "so its rows compare activations with each other only.")
+    missing = [d for d in paper.DATASETS if d not in datasets]
+    if missing:
+        why = [f"{d} ({paper.unavailable(d)})" for d in missing if paper.unavailable(d)]
+        found.append("The paper's data sets not run here: " + ", ".join(missing)
+                     + (f"; not available: {', '.join(why)}" if why else "") + ".")
+    if "sigmoid" in set(runs["activation"]):
+        found.append("Sigmoid networks are our extension: the paper only discusses them, so "
+                     "their rows have no published figure.")
+    if "dae" not in set(runs["pretraining"]):
+        found.append("No network was pre-trained (denoising auto-encoders): the paper's "
+                     "pre-training rows are not compared.")
+    else:
+        found.append(_pretraining_facts(pretraining))
+    single = t1[t1["n_seeds"] < 2]
+    if len(single):
+        found.append(f"{len(single)} of {len(t1)} configurations have a single seed: no spread, "
+                     "so no verdict for them.")
+    seeds = sorted(set(t1["n_seeds"]))
+    if len(seeds) > 1:
+        found.append("Configurations have unequal numbers of seeds "
+                     f"({', '.join(map(str, seeds))}).")
+    stops = Counter(runs["stopped"])
+    found.append("Stopping rule (not stated in the paper; ours): "
+                 + ", ".join(f"{n} run(s) {STOPPED.get(s, s)}" for s, n in stops.items())
+                 + f"; epochs run {span(runs['epochs_run'])}.")
+    tried = rates_tried(runs)
+    if runs["lr"].nunique() == 1:
+        found.append(f"One learning rate ({runs['lr'].iloc[0]}) for every configuration, not "
+                     "picked per configuration on validation error from "
+                     + ", ".join(map(str, paper.LEARNING_RATES)) + ".")
+    elif set(tried) != {PAPER_RATES}:
+        found.append(f"Learning rates tried per configuration: {distinct(tried)}, where the "
+                     f"paper picks from {PAPER_RATES} on validation error.")
+    if (runs["l1"] > 0).any():
+        found.append("How the L1 penalty is normalised is not stated in the paper; ours: the "
+                     "coefficient times the sum of |h| over every hidden unit of every layer, "
+                     "averaged over the examples of the minibatch.")
+    for key, published in (("minibatch", paper.MINIBATCH), ("l1", paper.L1)):
+        other = sorted(set(runs[key]) - {published})
+        if other:
+            found.append(f"{key} {', '.join(map(str, other))} where the paper uses {published}.")
+    rect = runs[runs["activation"] == "rectifier"]
+    if paper.SIGN_TRICK and len(rect) and not rect["sign_trick"].all():
+        found.append("Some rectifier networks ran without the sign trick the paper uses.")
+    for d, g in runs.groupby("dataset", sort=False):
+        published = paper.hidden(d)
+        shape = "-".join(map(str, published)) if published else None
+        if shape and set(g["hidden"]) != {shape}:
+            found.append(f"{d}: hidden layers {distinct(g['hidden'])}, paper {shape}.")
+        split = paper.split(d)
+        ours = set(zip(g["n_train"], g["n_valid"], g["n_test"]))
+        if split and ours != {split}:
+            found.append(f"{d}: split {' / '.join(f'{n:,}' for n in sorted(ours)[0])} "
+                         f"(train / valid / test), paper {' / '.join(f'{n:,}' for n in split)}.")
+    provisional = int((t1["paper_provisional"].astype(bool)).sum())
+    if provisional:
+        found.append(f"{provisional} of the paper's figures compared here are provisional (?): "
+                     "not confirmed against the PDF.")
+    commits = set(runs["git_commit"].dropna())
+    if len(commits) > 1:
+        found.append(f"The runs come from {len(commits)} different git commits.")
+    missing = int(runs["git_commit"].isna().sum())
+    if missing:
+        found.append("No run recorded a git commit." if missing == len(runs)
+                     else f"{missing} run(s) recorded no git commit.")
+    dirty = int(runs["git_commit"].fillna("").str.endswith("-dirty").sum())
+    if dirty:
+        found.append(f"{dirty} run(s) came from a checkout with uncommitted changes (-dirty).")
+    return found
+
+
+def _pretraining_facts(pre: pd.DataFrame | None) -> str:
+    """The pre-training hyper-parameters as the jobs' files record them, beside the paper's."""
+    if pre is None or not len(pre):
+        return ("Networks were fine-tuned from pre-trained stacks, but no pre-training job's "
+                "files were given: the pre-training hyper-parameters are not reported here.")
+    if pre["lr"].nunique() == 1:
+        rate = (f"learning rate fixed at {pre['lr'].iloc[0]:g}, not picked on reconstruction "
+                f"error from {PAPER_RATES} as the paper does")
+    else:
+        rate = f"learning rates {distinct(f'{x:g}' for x in pre['lr'])} across jobs"
+    return (f"Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
+            f"pre-training jobs: masking noise {distinct(pre['noise'])} (paper: "
+            f"{paper.DAE_MASKING}); {distinct(pre['epochs'])} epochs per layer (not stated in "
+            f"the paper); {rate}.")

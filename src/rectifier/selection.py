@@ -1,0 +1,90 @@
+"""Which runs count: the configurations (data set, activation, pre-training) in the paper's order,
+and for each the learning rate with the best validation error over its seeds, as the paper picks
+(select_lr). The tables, the figures and the report show only those runs (selected_runs).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from rectifier import paper
+
+KEY = ["dataset", "activation", "pretraining"]
+
+# Table order: the paper's activations and pre-training order; sigmoid (our extension) last.
+ACTIVATION_ORDER = ("rectifier", "tanh", "softplus", "sigmoid")
+PRETRAINING_ORDER = paper.PRETRAINING
+
+
+# ---------------------------------------------------------------------------------- configurations
+
+def _rank(value: str, order: tuple[str, ...]) -> int:
+    return order.index(value) if value in order else len(order)
+
+
+def configurations(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Configurations in the paper's order: its data sets first (then ours as they appear),
+    rectifier, tanh, softplus, sigmoid, and pre-training (dae) before none."""
+    first_seen = {d: i for i, d in enumerate(dict.fromkeys(runs["dataset"]))}
+    keys = {tuple(k) for k in runs[KEY].itertuples(index=False)}
+    return sorted(keys, key=lambda k: (
+        _rank(k[0], paper.DATASETS), first_seen[k[0]],
+        _rank(k[1], ACTIVATION_ORDER), k[1], _rank(k[2], PRETRAINING_ORDER), k[2]))
+
+
+def groups(runs: pd.DataFrame):
+    """(configuration, its runs by seed), in the paper's order (configurations())."""
+    for key in configurations(runs):
+        mask = (runs[KEY] == pd.Series(key, index=KEY)).all(axis=1)
+        yield key, runs[mask].sort_values("seed")
+
+
+def mean_sd(values: np.ndarray) -> tuple[float, float]:
+    """Mean and sample sd (ddof=1); sd is NaN for a single seed, which has no spread."""
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
+
+
+# -------------------------------------------------------------------------- learning-rate choice
+
+def _same(a: float, b: float) -> bool:
+    """Equal up to rounding: the same errors summed in another order may differ in the last bit."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration and learning rate (larger first): seeds, validation error (mean ± sd),
+    mean test error, and `selected`: the rate with the lowest mean validation error over its
+    seeds, as the paper picks; a tie goes to the larger rate, and `tied` marks the rates that
+    tied for the best."""
+    rows = []
+    for key, g in groups(runs):
+        by_lr = sorted(g.groupby("lr"), key=lambda item: -item[0])
+        means = [h["valid_error_pct"].mean() for _, h in by_lr]
+        tied = [lr for (lr, _), m in zip(by_lr, means) if _same(m, min(means))]
+        for lr, h in by_lr:
+            valid_mean, valid_sd = mean_sd(h["valid_error_pct"].to_numpy(float))
+            rows.append({**dict(zip(KEY, key)), "lr": float(lr), "n_seeds": len(h),
+                         "valid_error_mean": valid_mean, "valid_error_sd": valid_sd,
+                         "test_error_mean": float(h["test_error_pct"].mean()),
+                         "selected": lr == max(tied), "tied": len(tied) > 1 and lr in tied})
+    return pd.DataFrame(rows, columns=KEY + ["lr", "n_seeds", "valid_error_mean",
+                                             "valid_error_sd", "test_error_mean", "selected",
+                                             "tied"])
+
+
+def mark_selected(runs: pd.DataFrame) -> pd.DataFrame:
+    """`runs` with a boolean column `selected`: true for the runs of each configuration's
+    chosen learning rate (select_lr)."""
+    table = select_lr(runs)
+    chosen = set(table.loc[table["selected"], KEY + ["lr"]].itertuples(index=False, name=None))
+    return runs.assign(selected=[k in chosen for k in
+                                 runs[KEY + ["lr"]].itertuples(index=False, name=None)])
+
+
+def selected_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Only the runs of each configuration's chosen learning rate: what the paper reports.
+    Chosen afresh from `runs`, so a subset of runs never carries a stale choice."""
+    marked = mark_selected(runs)
+    return marked[marked["selected"]]
