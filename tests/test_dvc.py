@@ -41,8 +41,9 @@ def test_each_stage_runs_one_snakemake_target():
         assert len(stage["cmd"].split()) == 4
 
 
-def test_stage_outputs_cover_what_their_targets_make(tmp_path):
-    params = yaml.safe_load(write_params(tmp_path, pretraining=["none", "dae"]).read_text())
+@pytest.mark.parametrize("pretraining", [["none"], ["none", "dae"]])
+def test_stage_outputs_cover_what_their_targets_make(tmp_path, pretraining):
+    params = yaml.safe_load(write_params(tmp_path, pretraining=pretraining).read_text())
     made_before: set[str] = set()
     for name, stage in STAGES:
         made = planned_outputs(tmp_path, stage["cmd"].split()[-1])
@@ -52,6 +53,9 @@ def test_stage_outputs_cover_what_their_targets_make(tmp_path):
         strays = [f for f in new if not any(f == r or f.startswith(r.rstrip("/") + "/")
                                             for r in roots)]
         assert not strays, f"stage {name}: Snakemake makes {strays} outside its outs {roots}"
+        empty = [r for r in roots if not any(f == r or f.startswith(r.rstrip("/") + "/")
+                                             for f in made)]
+        assert not empty, f"stage {name}: nothing makes its outs {empty}; dvc repro would fail"
         made_before |= made
     assert made_before == planned_outputs(tmp_path, "all"), "dvc repro would not make all"
 

@@ -98,7 +98,8 @@ def test_nothing_to_do_then_exactly_the_changed_jobs(pipeline):
     write_params(pipeline, **tiny, train__max_epochs=3)     # fine-tuning: no new pre-training
     assert jobs_to_run(pipeline) == {"train": 8, "tables": 1, "report": 1, "all": 1}
     write_params(pipeline, **{**tiny, "pretrain__epochs": 3})   # new stacks, new fine-tuning
-    assert jobs_to_run(pipeline) == {"pretrain": 4, "train": 4, "tables": 1, "report": 1, "all": 1}
+    assert jobs_to_run(pipeline) == {"pretrain": 4, "pretrained": 1, "train": 4, "tables": 1,
+                                     "report": 1, "all": 1}
     write_params(pipeline, **tiny, data__digits__split_seed=3)
     assert jobs_to_run(pipeline)["prepare"] == 1
     write_params(pipeline, **tiny)

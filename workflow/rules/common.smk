@@ -8,6 +8,7 @@ check_overrides(config, "params.yaml")
 DATA = config["data"]["root"]
 RUN = "results/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}"
 STACK = "pretrained/{dataset}/{activation}/seed{seed}"
+STACKS = "pretrained/stacks.txt"  # the list of stacks: the pretrain phase's one sure output
 REPORT = ["reports/report.md", "reports/report.html"]
 TABLES = [
     f"reports/tables/{name}.{ext}"
@@ -90,4 +91,4 @@ def pretrain_knobs(wildcards):
 
 
 def all_targets():
-    return REPORT  # the report rule needs every other output
+    return REPORT + [STACKS]  # the report rule needs every other output

@@ -21,6 +21,16 @@ rule pretrain:
 
 
 rule pretrained:
-    """Every stack that params.yaml's dae runs fine-tune from (the DVC phase `pretrain`)."""
+    """Every stack that params.yaml's dae runs fine-tune from (the DVC phase `pretrain`), listed
+    in one file, so the phase has an output even when nothing is pre-trained."""
     input:
         stacks(),
+    output:
+        STACKS,
+    log:
+        "logs/pretrained.log",
+    threads: 1
+    conda:
+        "../envs/rectifier.yaml"
+    shell:
+        "printf '%s\\n' {input} > {output} 2> {log}"

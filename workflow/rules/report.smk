@@ -31,6 +31,7 @@ rule report:
         pretrained=stacks("metrics.json"),
     output:
         md="reports/report.md",
+        figures=directory("reports/figures"),
         html=report(
             "reports/report.html",
             caption="../report/report.rst",
