@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import atomic
+from . import resume
 from .activations import activation
 from .config import Pretrain
 from .sparsity import LayerMeter, l1_penalty
@@ -178,16 +178,12 @@ def fine_tuning_state(encoders: dict, signs: dict[int, torch.Tensor]) -> dict:
 
 
 def _save(path: Path, fingerprint: str, stack: Stack) -> None:
-    payload = {"fingerprint": fingerprint, **stack.__dict__}
-    atomic.write_with(path, lambda handle: torch.save(payload, handle))
+    resume.save(path, fingerprint, stack.__dict__)
 
 
 def _resume(path: Path, fingerprint: str) -> Stack | None:
-    if not path.exists():
-        return None
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if saved.pop("fingerprint", None) != fingerprint:
-        log.warning("%s belongs to a run with other settings: starting afresh", path)
+    saved = resume.load(path, fingerprint)
+    if saved is None:
         return None
     log.info("resuming pre-training from %s at layer %d, epoch %d", path, saved["layer"] + 1,
              saved["epoch"])

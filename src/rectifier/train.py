@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import atomic
+from . import resume
 from .config import Train
 from .sparsity import LayerMeter, l1_penalty
 
@@ -110,17 +110,13 @@ def evaluate(model, x, y, batch: int, meters: list[LayerMeter] | None = None) ->
 
 
 def _save(path: Path, fingerprint: str, model, optimiser, state: State) -> None:
-    payload = {"fingerprint": fingerprint, "model": model.state_dict(),
-               "optimiser": optimiser.state_dict(), **state.__dict__}
-    atomic.write_with(path, lambda handle: torch.save(payload, handle))
+    resume.save(path, fingerprint, {"model": model.state_dict(),
+                                    "optimiser": optimiser.state_dict(), **state.__dict__})
 
 
 def _resume(path: Path, fingerprint: str, model, optimiser) -> State | None:
-    if not path.exists():
-        return None
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if saved.pop("fingerprint", None) != fingerprint:
-        log.warning("%s belongs to a run with other settings: starting afresh", path)
+    saved = resume.load(path, fingerprint)
+    if saved is None:
         return None
     model.load_state_dict(saved.pop("model"))
     optimiser.load_state_dict(saved.pop("optimiser"))
