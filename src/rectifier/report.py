@@ -96,11 +96,14 @@ def _pm(mean: float, sd: float, decimals: int = 2) -> str:
     return f"{mean:.{decimals}f}" if sd != sd else f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
 
 
+def _paper_cell(value: float, provisional: bool, signed: bool = False) -> str:
+    """The paper's figure as shown: 'none' where it has none, '(?)' where it is provisional."""
+    if value != value:
+        return "none"
+    return f"{value:{'+' if signed else ''}.2f}" + (" (?)" if provisional else "")
+
+
 def _table1_view(t1: pd.DataFrame) -> pd.DataFrame:
-    def paper_cell(r):
-        if r["paper"] != r["paper"]:
-            return "none"
-        return f"{r['paper']:.2f}" + (" (?)" if r["paper_provisional"] else "")
     return pd.DataFrame({
         "data set": t1["dataset"], "activation": t1["activation"],
         "pre-training": t1["pretraining"], "n seeds": t1["n_seeds"],
@@ -109,7 +112,7 @@ def _table1_view(t1: pd.DataFrame) -> pd.DataFrame:
                    for lo, hi in zip(t1["ci95_low"], t1["ci95_high"])],
         "min–max": [f"{a:.2f}–{b:.2f}"
                     for a, b in zip(t1["test_error_min"], t1["test_error_max"])],
-        "paper": [paper_cell(r) for _, r in t1.iterrows()],
+        "paper": [_paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
         "difference": ["" if d != d else f"{d:+.2f}" for d in t1["difference"]],
         "verdict": t1["verdict"]})
 
@@ -168,10 +171,6 @@ def _lr_text(lrs: pd.DataFrame) -> list[str]:
 
 
 def _effect_view(effect: pd.DataFrame) -> pd.DataFrame:
-    def paper_cell(r):
-        if r["paper_difference"] != r["paper_difference"]:
-            return "none"
-        return f"{r['paper_difference']:+.2f}" + (" (?)" if r["paper_provisional"] else "")
     return pd.DataFrame({
         "data set": effect["dataset"], "activation": effect["activation"],
         "n seeds (dae / none)": [f"{a} / {b}" for a, b in
@@ -180,7 +179,8 @@ def _effect_view(effect: pd.DataFrame) -> pd.DataFrame:
         "without": [f"{x:.2f}" for x in effect["test_error_none"]],
         "difference ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
                             for d, s in zip(effect["difference"], effect["difference_sd"])],
-        "paper's difference": [paper_cell(r) for _, r in effect.iterrows()]})
+        "paper's difference": [_paper_cell(v, p, signed=True) for v, p in
+                               zip(effect["paper_difference"], effect["paper_provisional"])]})
 
 
 def _pretraining_view(pt: pd.DataFrame) -> pd.DataFrame:
