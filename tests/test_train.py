@@ -46,7 +46,7 @@ def test_job_writes_metrics_history_checkpoint(digits):
     assert history.valid_error_pct.min() == metrics["valid_error_pct"]
     saved = torch.load(digits / "run/checkpoint.pt", weights_only=True)
     assert saved["settings"]["activation"] == "rectifier" and "hidden.0.weight" in saved["model"]
-    assert not (digits / "run/resume.pt").exists()
+    assert (digits / "run/resume.pt").exists()     # kept, so a larger budget extends the run
 
 
 def test_same_seed_same_result_on_cpu(digits):
@@ -81,6 +81,21 @@ def test_killed_job_resumes_to_the_same_result(project):
     assert list(history.epoch) == list(range(1, 26))
 
 
+def test_larger_budget_extends_a_finished_run_and_a_smaller_one_restarts(digits):
+    train(digits, "grown")                                    # max_epochs 2
+    write_params(digits, train__max_epochs=4, tracking__enabled=False)
+    assert "resuming from" in train(digits, "grown").stderr
+    train(digits, "fresh")
+    grown, fresh = (json.loads((digits / d / "metrics.json").read_text()) for d in ("grown", "fresh"))
+    assert grown["epochs_run"] == 4 and stable(grown) == stable(fresh)
+
+    write_params(digits, train__max_epochs=1, tracking__enabled=False)
+    assert "starting afresh" in train(digits, "grown").stderr
+    train(digits, "short")
+    grown, short = (json.loads((digits / d / "metrics.json").read_text()) for d in ("grown", "short"))
+    assert grown["epochs_run"] == 1 and stable(grown) == stable(short)
+
+
 def test_checkpoint_of_other_settings_is_not_resumed(digits):
     train(digits)
     (digits / "run/checkpoint.pt").rename(digits / "run/resume.pt")   # a stale state
@@ -105,3 +120,13 @@ def test_unreachable_tracking_store_does_not_cost_the_results(digits):
     metrics = json.loads((digits / "run/metrics.json").read_text())
     assert metrics["tracking"]["status"] == "failed" and metrics["tracking"]["error"]
     assert (digits / "run/checkpoint.pt").exists()
+
+
+def test_a_state_past_a_smaller_patience_is_not_continued():
+    from types import SimpleNamespace
+    from rectifier.train import State, _reachable
+    history = [{"valid_error_pct": e} for e in (5.0, 4.0, 4.5, 4.6, 4.7)]   # best at epoch 2
+    state = State(epoch=5, history=history)
+    assert not _reachable(state, SimpleNamespace(max_epochs=10, patience=2))  # stops at epoch 4
+    assert _reachable(state, SimpleNamespace(max_epochs=10, patience=3))      # stops at epoch 5
+    assert not _reachable(state, SimpleNamespace(max_epochs=4, patience=3))

@@ -3,8 +3,9 @@
 A training job's folder holds metrics.json (what the tables are built from), history.csv (one row
 per epoch) and checkpoint.pt (the best epoch's weights with the settings that made them). A
 pre-training job's folder holds stack.pt (the auto-encoders' encoders), metrics.json and
-history.csv. While a job runs, resume.pt holds its last epoch's state; it is removed once the
-results are complete.
+history.csv. resume.pt holds a job's last epoch: a killed job resumes from it. A training job keeps
+it when done, so that raising train.max_epochs or train.patience later extends the run rather than
+restarting it; a pre-training job removes it.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .train import evaluate, fit
 
 log = logging.getLogger("rectifier.job")
 SPLITS = ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test")
+BUDGET = ("max_epochs", "patience")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     settings = {**asdict(job), "hidden": list(hidden), **asdict(cfg),
                 "data_sha256": splits.sha256,
                 "stack_sha256": _sha256(stack) if stack else None}
-    fingerprint = _fingerprint(settings)
+    # The stopping budget stays out of the fingerprint: fit() checks that a saved state is one a
+    # run with this budget would have reached, so a longer budget continues the run.
+    fingerprint = _fingerprint({k: v for k, v in settings.items() if k not in BUDGET})
 
     out.mkdir(parents=True, exist_ok=True)
     resume = out / "resume.pt"
@@ -133,6 +137,7 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     _finish(params, f"{job.dataset}/{job.activation}/pretrain/seed{job.seed}", metrics, logged,
             {"stage": "pretrain"}, asdict(params.pretrain), stack.history, out, "stack.pt",
             series)
+    resume.unlink(missing_ok=True)
     log.info("%s: pre-trained %d layers, reconstruction %s, %.0f s", job.name, len(hidden),
              ", ".join(f"{v:.3f}" for v in metrics["recon_loss"]), metrics["wall_time_s"])
     return metrics
@@ -208,8 +213,8 @@ def _csv(rows: list[dict]) -> str:
 
 def _finish(params: Params, name: str, metrics: dict, logged: dict, tags: dict, knobs: dict,
             history: list[dict], out: Path, weights: str, series: list[dict] | None = None) -> None:
-    """Write history.csv and metrics.json, log the MLflow run, record how that went, and drop the
-    resume checkpoint. The files are complete before MLflow is asked for anything."""
+    """Write history.csv and metrics.json, log the MLflow run and record how that went. The files
+    are complete before MLflow is asked for anything."""
     atomic.write_text(out / "history.csv", _csv(history))
     atomic.write_json(out / "metrics.json", metrics)
     for key in ("sparsity_pct", "dead_units", "mean_activation"):
@@ -224,4 +229,3 @@ def _finish(params: Params, name: str, metrics: dict, logged: dict, tags: dict, 
         params.tracking, name, run_params, tags, series or history, logged,
         [out / "metrics.json", out / "history.csv", out / weights])
     atomic.write_json(out / "metrics.json", metrics)
-    (out / "resume.pt").unlink(missing_ok=True)

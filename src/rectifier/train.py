@@ -4,7 +4,8 @@ keeping the best epoch's weights.
 
 A checkpoint is written atomically after every epoch; a job started again with the same
 fingerprint resumes from it and ends exactly where an uninterrupted run would, because every
-epoch's shuffling is drawn from its own generator seeded by (seed, epoch).
+epoch's shuffling is drawn from its own generator seeded by (seed, epoch). For the same reason a
+finished run given a larger budget (max_epochs, patience) continues from its last epoch.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
     """Train until early stopping or max_epochs; return the final state and why it stopped."""
     x, y = train
     optimiser = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    state = _resume(checkpoint, fingerprint, model, optimiser) or State()
+    state = _resume(checkpoint, fingerprint, model, optimiser, cfg) or State()
     while state.epoch < cfg.max_epochs and state.bad_epochs < cfg.patience:
         state.epoch += 1
         started = time.perf_counter()
@@ -114,14 +115,30 @@ def _save(path: Path, fingerprint: str, model, optimiser, state: State) -> None:
                                     "optimiser": optimiser.state_dict(), **state.__dict__})
 
 
-def _resume(path: Path, fingerprint: str, model, optimiser) -> State | None:
+def _reachable(state: State, cfg: Train) -> bool:
+    """Whether a run with this budget would reach `state` without stopping before it: only then is
+    continuing from it the same as running with this budget from the start."""
+    best, bad = float("inf"), 0
+    for row in state.history[:-1]:
+        best, bad = (row["valid_error_pct"], 0) if row["valid_error_pct"] < best else (best, bad + 1)
+        if bad >= cfg.patience:
+            return False
+    return state.epoch <= cfg.max_epochs
+
+
+def _resume(path: Path, fingerprint: str, model, optimiser, cfg: Train) -> State | None:
     saved = resume.load(path, fingerprint)
     if saved is None:
         return None
-    model.load_state_dict(saved.pop("model"))
-    optimiser.load_state_dict(saved.pop("optimiser"))
-    device = next(model.parameters()).device
+    model_state, optimiser_state = saved.pop("model"), saved.pop("optimiser")
     state = State(**saved)
+    if not _reachable(state, cfg):
+        log.warning("%s went past where max_epochs=%d, patience=%d stop: starting afresh",
+                    path, cfg.max_epochs, cfg.patience)
+        return None
+    model.load_state_dict(model_state)
+    optimiser.load_state_dict(optimiser_state)
+    device = next(model.parameters()).device
     state.best_model = {k: v.to(device) for k, v in state.best_model.items()}
     log.info("resuming from %s after epoch %d", path, state.epoch)
     return state
