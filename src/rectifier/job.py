@@ -114,8 +114,11 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     fingerprint = _fingerprint(settings)
     out.mkdir(parents=True, exist_ok=True)
     resume = out / "resume.pt"
-    stack = pretrain(tensors["x_train"], hidden, job.activation, params.pretrain, job.seed,
-                     resume, fingerprint)
+    inputs = tensors["x_train"]
+    if splits.x_unlabelled is not None:     # reviews: the unlabelled ones pre-train too
+        inputs = torch.cat([inputs, torch.from_numpy(splits.x_unlabelled).to(device)])
+    stack = pretrain(inputs, hidden, job.activation, params.pretrain, job.seed, resume,
+                     fingerprint)
     # Codes measured on the validation set: the test set stays for the fine-tuned networks.
     layers = code_sparsity(tensors["x_valid"], stack.encoders, job.activation,
                            params.train.eval_batch)
@@ -123,8 +126,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     metrics = {
         **asdict(job), "recon_loss": [final[k] for k in sorted(final)],
         **_layer_measures(layers), "hidden": list(hidden), **asdict(params.pretrain),
-        "n_train": len(splits.y_train), **_provenance(started, device, splits),
-        "fingerprint": fingerprint,
+        "n_train": len(splits.y_train), "n_pretrain": len(inputs),
+        **_provenance(started, device, splits), "fingerprint": fingerprint,
     }
     payload = {"encoders": stack.encoders, "settings": settings}
     atomic.write_with(out / "stack.pt", lambda handle: torch.save(payload, handle))

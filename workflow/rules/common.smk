@@ -62,9 +62,14 @@ def train_inputs(wildcards):
 
 
 def data_knobs(wildcards):
-    """What decides a prepared data set's content (not where it is fetched from)."""
+    """What decides a prepared data set's content (not where it is fetched from): its split
+    settings and, for the paper's public sets, the checksums pinned in params.yaml."""
     data = config["data"]
-    spec = data["digits"] if wildcards.dataset == "digits" else data["idx"].get(wildcards.dataset)
+    section = "amazon" if wildcards.dataset.startswith("amazon_") else wildcards.dataset
+    if section in ("cifar10", "norb", "smallnorb", "amazon"):
+        return json.dumps({"split": data[section], "checksums": data["checksums"]},
+                          sort_keys=True)
+    spec = data["digits"] if section == "digits" else data["idx"].get(section)
     return json.dumps(spec, sort_keys=True)
 
 

@@ -5,7 +5,10 @@ from pathlib import Path
 
 from rectifier import atomic
 from rectifier.config import Params
-from rectifier.data import digits, idxset, prepared, registry
+from rectifier.data import amazon, cifar, digits, idxset, norb, prepared, registry
+
+BUILDERS = {registry.IdxSpec: idxset.build, registry.CifarSpec: cifar.build,
+            registry.NorbSpec: norb.build, registry.AmazonSpec: amazon.build}
 
 
 def prepare(params: Params, name: str) -> Path:
@@ -20,12 +23,13 @@ def prepare(params: Params, name: str) -> Path:
     if isinstance(spec, registry.DigitsSpec):
         arrays = digits.build(spec)
     else:
-        arrays = idxset.build(spec, folder / "raw", params.data)
+        arrays = BUILDERS[type(spec)](spec, folder / "raw", params.data)
     sha256 = prepared.save(npz, name, arrays)
     atomic.write_json(folder / "prepared.json", {
         "name": name,
         "source": arrays.source,
         "sizes": {split: len(getattr(arrays, f"y_{split}")) for split in prepared.SPLITS},
+        "unlabelled": 0 if arrays.x_unlabelled is None else len(arrays.x_unlabelled),
         "n_features": arrays.x_train.shape[1],
         "classes": arrays.classes,
         "x_scale": arrays.x_scale,

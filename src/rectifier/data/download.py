@@ -4,7 +4,9 @@ Mirrors are base URLs (http, https, file) or local folders. Each is tried in ord
 failures (connection errors, timeouts, truncated bodies, HTTP 5xx/408/429) are retried with a
 short backoff; anything a retry cannot heal (404, 403, a wrong checksum) moves on to the next
 mirror at once. A `.gz` file is decompressed while it streams and stored without the suffix,
-since its checksum is of the decompressed content and readers want the plain bytes.
+since its checksum is of the decompressed content and readers want the plain bytes; with
+gunzip=False it is stored as served and its checksum is of the bytes served (the form published
+for CIFAR10 and NORB). A checksum is "sha256:<hex>", "sha1:<hex>" or a bare SHA-256.
 """
 from __future__ import annotations
 
@@ -19,13 +21,15 @@ import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Iterable, Sequence
+from typing import Any, BinaryIO, Iterable, Mapping, Sequence
 
 log = logging.getLogger("rectifier.data")
 
 ENV_MIRRORS = "RECTIFIER_DATA_MIRRORS"
 _CHUNK = 1 << 20
 _TRANSIENT_STATUS = {408, 425, 429}  # and every 5xx
+_DIGEST_SIZES = {"sha256": 64, "sha1": 40}
+_LABELS = {"sha256": "SHA-256", "sha1": "SHA-1"}
 # file:// failures that waiting will not fix.
 _LOCAL_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
@@ -51,56 +55,86 @@ def mirrors(user: Iterable[str], public: Iterable[str], name: str) -> list[str]:
     return list(dict.fromkeys([*local, *public]))  # drop repeats, keep first position
 
 
+def fetch_set(name: str, public: Iterable[str], checksums: Mapping[str, str | None],
+              dest_dir: str | Path, data: Mapping[str, Any], gunzip: bool = True) -> dict[str, Path]:
+    """Fetch each file of data set `name` (file name -> checksum) through the mirrors params.yaml's
+    data section gives, then the public ones; return file name -> local path."""
+    urls = mirrors(data["mirrors"], public, name)
+    return {file: fetch(file, checksum, urls, dest_dir, retries=data["retries"],
+                        timeout_s=data["timeout_s"], gunzip=gunzip)
+            for file, checksum in checksums.items()}
+
+
 def as_url(base: str) -> str:
     """A mirror as a URL: a local folder becomes file://."""
     return base if "://" in base else Path(base).expanduser().resolve().as_uri()
 
 
-def stored_name(file_name: str) -> str:
-    """The local name of a fetched file: its base name, without `.gz` (stored decompressed)."""
-    return Path(file_name).name.removesuffix(".gz")
+def stored_name(file_name: str, gunzip: bool = True) -> str:
+    """The local name of a fetched file: its base name, without `.gz` when stored decompressed."""
+    name = Path(file_name).name
+    return name.removesuffix(".gz") if gunzip else name
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+def parse_checksum(checksum: str) -> tuple[str, str]:
+    """(algorithm, hex digest) of "sha256:<hex>", "sha1:<hex>" or a bare SHA-256."""
+    algorithm, _, digest = checksum.lower().rpartition(":")
+    algorithm = algorithm or "sha256"
+    if algorithm not in _DIGEST_SIZES or len(digest) != _DIGEST_SIZES[algorithm] \
+            or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"checksum {checksum!r}: expected sha256:<64 hex digits>, "
+                         "sha1:<40 hex digits> or 64 hex digits")
+    return algorithm, digest
+
+
+def digest_file(path: Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def fetch(file_name: str, sha256: str, base_urls: Sequence[str], dest_dir: str | Path,
-          retries: int = 3, timeout_s: float = 60.0, backoff_s: float = 0.5) -> Path:
+def fetch(file_name: str, checksum: str | None, base_urls: Sequence[str], dest_dir: str | Path,
+          retries: int = 3, timeout_s: float = 60.0, backoff_s: float = 0.5,
+          gunzip: bool = True) -> Path:
     """Make `dest_dir/stored_name(file_name)` hold the verified file; return its path.
 
-    A file already there whose checksum matches is kept and nothing is fetched.
+    A file already there whose checksum matches is kept and nothing is fetched. Without a
+    checksum (none published) the file is taken as served and its SHA-256 logged, to be pinned.
     """
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
-    final = dest_dir / stored_name(file_name)
-    sha256 = sha256.lower()
-    if final.is_file() and sha256_file(final) == sha256:
+    gunzip = gunzip and file_name.endswith(".gz")
+    final = dest_dir / stored_name(file_name, gunzip)
+    algorithm, expected = parse_checksum(checksum) if checksum else ("sha256", None)
+    if final.is_file() and (expected is None or digest_file(final, algorithm) == expected):
         log.info("%s: present and verified, not fetched again", final)
         return final
     final.unlink(missing_ok=True)  # a stale or corrupt copy must not pass for a finished one
     failures = []
     for base in base_urls:
         url = as_url(base).rstrip("/") + "/" + file_name
-        reason = _from_mirror(url, final, sha256, retries, timeout_s, backoff_s)
+        reason = _from_mirror(url, final, (algorithm, expected), gunzip, retries, timeout_s,
+                              backoff_s)
         if reason is None:
+            if expected is None:
+                log.warning("%s: no checksum to verify it by; its SHA-256 is %s (pin it under "
+                            "data.checksums in params.yaml)", file_name, digest_file(final))
             return final
         failures.append(f"  {url}: {reason}")
     tried = "\n".join(failures) or "  (no mirror given)"
-    raise DownloadError(f"could not fetch {file_name} (SHA-256 {sha256}); tried:\n{tried}")
+    wanted = f"{_LABELS[algorithm]} {expected}" if expected else "no checksum"
+    raise DownloadError(f"could not fetch {file_name} ({wanted}); tried:\n{tried}")
 
 
-def _from_mirror(url: str, final: Path, sha256: str, retries: int, timeout_s: float,
-                 backoff_s: float) -> str | None:
+def _from_mirror(url: str, final: Path, checksum: tuple[str, str], gunzip: bool, retries: int,
+                 timeout_s: float, backoff_s: float) -> str | None:
     """Fetch url into final, retrying transient failures; None on success, else why it failed."""
     reason = "not tried"
     for attempt in range(1, retries + 1):
         try:
-            _attempt(url, final, sha256, timeout_s)
+            _attempt(url, final, checksum, gunzip, timeout_s)
         except _Skip as err:
             log.warning("%s (attempt %d/%d): %s; next mirror", url, attempt, retries, err)
             return str(err)
@@ -115,24 +149,26 @@ def _from_mirror(url: str, final: Path, sha256: str, retries: int, timeout_s: fl
     return reason
 
 
-def _attempt(url: str, final: Path, sha256: str, timeout_s: float) -> None:
+def _attempt(url: str, final: Path, checksum: tuple[str, str], gunzip: bool,
+             timeout_s: float) -> None:
     """One download into a temp file beside `final`, renamed only once its checksum matches."""
     fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part")
     os.close(fd)
     tmp = Path(tmp_name)
+    algorithm, expected = checksum
     try:
-        got = _download(url, tmp, timeout_s, gunzip=url.endswith(".gz"))
-        if got != sha256:
-            raise _Skip(f"SHA-256 mismatch: got {got}, expected {sha256}")
+        got = _download(url, tmp, timeout_s, gunzip, algorithm)
+        if expected is not None and got != expected:
+            raise _Skip(f"{_LABELS[algorithm]} mismatch: got {got}, expected {expected}")
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _download(url: str, tmp: Path, timeout_s: float, gunzip: bool) -> str:
-    """Stream url into tmp; return the SHA-256 of what was written. Errors become _Retry/_Skip."""
+def _download(url: str, tmp: Path, timeout_s: float, gunzip: bool, algorithm: str) -> str:
+    """Stream url into tmp; return the digest of what was written. Errors become _Retry/_Skip."""
     try:
-        return _stream(url, tmp, timeout_s, gunzip)
+        return _stream(url, tmp, timeout_s, gunzip, algorithm)
     except urllib.error.HTTPError as err:
         transient = err.code >= 500 or err.code in _TRANSIENT_STATUS
         raise (_Retry if transient else _Skip)(f"HTTP {err.code} {err.reason}") from None
@@ -146,8 +182,8 @@ def _download(url: str, tmp: Path, timeout_s: float, gunzip: bool) -> str:
         raise _Retry(_describe(err)) from None
 
 
-def _stream(url: str, tmp: Path, timeout_s: float, gunzip: bool) -> str:
-    digest = hashlib.sha256()
+def _stream(url: str, tmp: Path, timeout_s: float, gunzip: bool, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with urllib.request.urlopen(url, timeout=timeout_s) as resp, open(tmp, "wb") as out:
         body = _Counted(resp)
         source = gzip.GzipFile(fileobj=body, mode="rb") if gunzip else body

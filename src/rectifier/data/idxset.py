@@ -16,10 +16,10 @@ from rectifier.data.registry import FILE_KEYS, IdxSpec
 
 def build(spec: IdxSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
     """Fetch (or reuse) the verified raw files under raw_dir and split them."""
-    urls = download.mirrors(data["mirrors"], spec.urls, spec.name)
-    paths = {key: download.fetch(spec.files[key], spec.sha256[key], urls, raw_dir,
-                                 retries=data["retries"], timeout_s=data["timeout_s"])
-             for key in FILE_KEYS}
+    fetched = download.fetch_set(spec.name, spec.urls,
+                                 {spec.files[key]: spec.sha256[key] for key in FILE_KEYS},
+                                 raw_dir, data)
+    paths = {key: fetched[spec.files[key]] for key in FILE_KEYS}
     x_train, y_train = idx.read_examples(paths["train_images"], paths["train_labels"], spec.classes)
     x_test, y_test = idx.read_examples(paths["test_images"], paths["test_labels"], spec.classes)
     cut = len(x_train) - spec.valid_size

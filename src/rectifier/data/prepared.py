@@ -3,6 +3,7 @@
 Layout (an uncompressed .npz, read with allow_pickle=False):
     x_train, x_valid, x_test   (n, features) in the source dtype (uint8 for images)
     y_train, y_valid, y_test   (n,) int64 in [0, classes)
+    x_unlabelled               (optional) examples without labels, for pre-training only
     x_scale                    features = x.astype(float32) * x_scale
     classes, name              scalars
 Keeping the source dtype makes MNIST's file 4x smaller than float32 and keeps the raw values.
@@ -39,6 +40,7 @@ class Arrays:
     classes: int
     source: str                                   # where it came from, for prepared.json
     raw_sha256: dict[str, str] = field(default_factory=dict)  # verified raw file -> SHA-256
+    x_unlabelled: np.ndarray | None = None        # extra inputs for pre-training (reviews)
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +55,7 @@ class Splits:
     classes: int
     name: str
     sha256: str                                   # of the prepared.npz bytes it was read from
+    x_unlabelled: np.ndarray | None = None        # inputs without labels (pre-training only)
 
     @property
     def n_features(self) -> int:
@@ -69,6 +72,8 @@ def save(path: str | Path, name: str, arrays: Arrays) -> str:
     entries.update({f"y_{s}": entries[f"y_{s}"].astype(np.int64) for s in SPLITS})
     entries.update(x_scale=np.float64(arrays.x_scale), classes=np.int64(arrays.classes),
                    name=np.str_(name))
+    if arrays.x_unlabelled is not None:
+        entries["x_unlabelled"] = np.asarray(arrays.x_unlabelled)
     blob = _npz_bytes(entries)
     atomic.write_bytes(path, blob)
     return hashlib.sha256(blob).hexdigest()
@@ -79,8 +84,9 @@ def load(path: str | Path) -> Splits:
     blob = Path(path).read_bytes()
     with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
         scale = np.float32(npz["x_scale"])
+        keys = ARRAYS + (("x_unlabelled",) if "x_unlabelled" in npz.files else ())
         columns = {key: np.multiply(npz[key], scale, dtype=np.float32) if key[0] == "x"
-                   else npz[key] for key in ARRAYS}
+                   else npz[key] for key in keys}
         return Splits(**columns, classes=int(npz["classes"]), name=str(npz["name"]),
                       sha256=hashlib.sha256(blob).hexdigest())
 
