@@ -25,8 +25,9 @@ repro: setup        ## the same pipeline through DVC, recorded in dvc.lock
 test: setup
 	python -m pytest -q
 
-bench: setup        ## training step at minibatch 10 vs a DataLoader loop (MNIST-shaped data)
+bench: setup        ## training step vs a DataLoader loop; one epoch's time per data set
 	python benchmarks/train_step.py
+	python benchmarks/epoch_time.py
 
 lock:               ## re-resolve requirements.in into requirements.lock in a scratch venv
 	rm -rf /tmp/rectifier-lock && $(PYTHON) -m venv /tmp/rectifier-lock

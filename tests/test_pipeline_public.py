@@ -1,5 +1,5 @@
-"""The real Snakemake pipeline on the paper's public data sets: tiny CIFAR10, small NORB and
-Amazon (books) files in their public formats, served from 127.0.0.1, through download,
+"""The real Snakemake pipeline on the paper's public data sets: tiny CIFAR10, NORB, small NORB
+and Amazon (books) files in their public formats, served from 127.0.0.1, through download,
 preparation, pre-training, one short training job each, tables and report."""
 import json
 
@@ -12,23 +12,25 @@ from helpers import write_params
 from test_pipeline import snakemake
 
 pytestmark = pytest.mark.slow
-DATASETS = ["cifar10", "smallnorb", "amazon_books"]
+DATASETS = ["cifar10", "norb", "smallnorb", "amazon_books"]
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     folder = tmp_path_factory.mktemp("public")
-    files = {"cifar10": fmt.cifar10()[0], "smallnorb": fmt.norb("smallnorb")[0],
-             "amazon_books": fmt.amazon()[0]}
+    files = {"cifar10": fmt.cifar10()[0], "norb": fmt.norb("norb")[0],
+             "smallnorb": fmt.norb("smallnorb")[0], "amazon_books": fmt.amazon()[0]}
     with serve() as server:
         for name, served in files.items():
             server.serve_files(f"/{name}/", served)
         write_params(folder, datasets=DATASETS, activations=["rectifier"],
                      pretraining=["none", "dae"], pretrain__epochs=1, train__max_epochs=1,
-                     model__hidden=[16], model__hidden_per_dataset={"smallnorb": [16, 8]},
+                     model__hidden=[16],
+                     model__hidden_per_dataset={"norb": [16, 8], "smallnorb": [16, 8]},
                      data__mirrors=[server.url("/")], data__retries=1,
                      data__checksums={k: v for f in files.values() for k, v in fmt.pins(f).items()},
                      data__cifar10={"valid_size": 3},
+                     data__norb={"valid_size": 6, "split_seed": 0},
                      data__smallnorb={"valid_size": 2, "split_seed": 0},
                      data__amazon={"vocabulary": 12, "valid_size": 6, "test_size": 8,
                                    "split_seed": 0})
@@ -40,6 +42,7 @@ def test_every_data_set_is_prepared_trained_and_tabulated(pipeline):
     sizes = {d: json.loads((pipeline / f"data/{d}/prepared.json").read_text())["sizes"]
              for d in DATASETS}
     assert sizes == {"cifar10": {"train": 20, "valid": 3, "test": 3},
+                     "norb": {"train": 24, "valid": 6, "test": 6},
                      "smallnorb": {"train": 1, "valid": 2, "test": 3},
                      "amazon_books": {"train": 26, "valid": 6, "test": 8}}
     runs = pd.read_csv(pipeline / "reports/tables/runs.csv")
