@@ -63,14 +63,16 @@ def norb_matrix(array: np.ndarray) -> bytes:
 
 def norb(name: str, per_file: int = 3, seed: int = 0) -> tuple[dict, dict]:
     """Every (dat, cat) file of `name` (norb or smallnorb), gzipped, with constant-valued images
-    (so their downsampled value is known) and labels in range."""
+    (so their downsampled value is known), each left image's value distinct, labels in range."""
     spec_pairs, side, classes = ((registry.NORB_TRAIN + registry.NORB_TEST, 108, 6)
                                  if name == "norb" else
                                  (registry.SMALLNORB_TRAIN + registry.SMALLNORB_TEST, 96, 5))
     rng = np.random.default_rng(seed)
     files, arrays = {}, {}
-    for dat, cat in spec_pairs:
+    for i, (dat, cat) in enumerate(spec_pairs):
         values = rng.integers(0, 256, (per_file, 2), dtype=np.uint8)
+        # Left images get distinct values (7 is prime to 256): a value names its pair.
+        values[:, 0] = (7 * (np.arange(per_file) + i * per_file)) % 256
         images = np.broadcast_to(values[:, :, None, None], (per_file, 2, side, side)).copy()
         labels = rng.integers(0, classes, per_file).astype(np.int32)
         files[dat] = gzip.compress(norb_matrix(images), mtime=0)

@@ -90,8 +90,8 @@ def test_archive_member_outside_the_folder_is_refused(tmp_path, server, evil):
     files, _ = fmt.cifar10(**evil)
     with pytest.raises(ArchiveError, match="would land outside the target folder"):
         prepare(params_for(tmp_path, server, "cifar10", files), "cifar10")
-    assert not (tmp_path / "escaped.bin").exists()
     raw = tmp_path / "data/cifar10/raw"
+    assert not (raw / "escaped.bin").exists() and not (tmp_path / "data/cifar10/escaped.bin").exists()
     assert sorted(p.name for p in raw.iterdir()) == [registry.CIFAR10_ARCHIVE]   # no unpacked/
 
 
@@ -130,9 +130,13 @@ def test_norb_is_read_in_chunks_downsampled_and_split(tmp_path, server, monkeypa
     np.testing.assert_allclose(rows[:, :, 0], values, atol=1e-3)
     np.testing.assert_allclose(rows.min(axis=2), rows.max(axis=2), atol=1e-3)
     np.testing.assert_array_equal(splits.y_test, np.concatenate([arrays[d][1] for d, _ in test]))
-    # Train and valid are a partition of the training pairs, the same for the same split_seed.
-    labels = np.concatenate([arrays[dat][1] for dat, _ in spec])
-    assert sorted(np.concatenate([splits.y_train, splits.y_valid])) == sorted(labels)
+    # Train and valid partition the training pairs, each image still beside its own label.
+    label_of = {int(v[0]): int(y) for dat, _ in spec for v, y in zip(*arrays[dat])}
+    for x, y in [(splits.x_train, splits.y_train), (splits.x_valid, splits.y_valid)]:
+        left = np.rint(x.reshape(-1, 2, 32 * 32)[:, 0, 0] * 255).astype(int)
+        assert [label_of[v] for v in left] == list(y)
+    seen = np.concatenate([splits.x_train, splits.x_valid])[:, 0] * 255
+    assert sorted(np.rint(seen).astype(int)) == sorted(label_of)
 
 
 def test_downsampling_averages_areas():
@@ -172,12 +176,28 @@ def test_norb_matrix_reads_gzipped_and_plain_alike(tmp_path):
     np.testing.assert_array_equal(norbfile.read(labels), np.arange(5))   # 20-byte header
 
 
-def test_norb_labels_not_matching_the_images_are_refused(tmp_path, server):
+@pytest.mark.parametrize("kind, content, message", [
+    ("cat", np.zeros(2, np.int32), r"2 labels for the 3 pairs"),
+    ("cat", np.array([0, 7, 1], np.int32), r"label 7 out of range for 5 classes"),
+    ("cat", np.zeros((3, 2), np.int32), r"expected one int32 label per pair"),
+    ("dat", np.zeros((3, 96, 96), np.uint8), r"expected bytes of shape \(n, 2, h, w\)"),
+    ("dat", b"not gzip", r"unreadable|truncated"),
+    ("dat", "cut", r"unreadable|truncated"),
+])
+def test_malformed_norb_files_are_refused_by_name(tmp_path, server, kind, content, message):
     files, _ = fmt.norb("smallnorb")
-    cat = registry.SMALLNORB_TEST[0][1]
-    files[cat] = gzip.compress(fmt.norb_matrix(np.zeros(2, np.int32)))
-    with pytest.raises(NorbError, match=r"2 labels for the 3 pairs"):
+    dat, cat = registry.SMALLNORB_TEST[0]
+    name = cat if kind == "cat" else dat
+    if isinstance(content, np.ndarray):
+        files[name] = gzip.compress(fmt.norb_matrix(content))
+    elif content == "cut":                         # a gzip stream cut in the middle
+        files[name] = files[name][:len(files[name]) // 2]
+    else:
+        files[name] = content
+    with pytest.raises(NorbError, match=message) as err:
         prepare(params_for(tmp_path, server, "smallnorb", files), "smallnorb")
+    assert name in str(err.value)
+    assert not (tmp_path / "data/smallnorb/prepared.npz").exists()
 
 
 def test_amazon_domain_becomes_a_binary_bag_of_words_with_unlabelled_reviews(tmp_path, server,
@@ -224,3 +244,22 @@ def test_sets_that_were_never_public_are_refused_with_the_reason(tmp_path, name)
     data = config.load(config.ROOT / "params.yaml").data
     with pytest.raises(ValueError, match="not available"):
         registry.resolve(data, name)
+
+
+def test_a_different_cifar_archive_is_never_read_from_the_old_unpacked_folder(tmp_path):
+    first, _ = fmt.cifar10(seed=1)
+    second, arrays = fmt.cifar10(seed=2)
+    for files in (first, second):                  # e.g. data.checksums pinned to a new copy
+        with serve() as server:
+            splits = load(prepare(params_for(tmp_path, server, "cifar10", files), "cifar10"))
+    np.testing.assert_allclose(splits.x_test, arrays["test_batch.bin"][0][3:] / 255, atol=1e-6)
+    assert len(list((tmp_path / "data/cifar10/raw").glob("unpacked-*"))) == 1
+
+
+def test_review_archive_names_are_normalised(tmp_path, server):
+    _, reviews = fmt.amazon()
+    members = {f"./processed_acl/books/{part}.review": "".join(reviews[("books", part)]).encode()
+               for part in ("positive", "negative", "unlabeled")}
+    files = {registry.AMAZON_ARCHIVE: fmt.tarball(members)}
+    splits = load(prepare(params_for(tmp_path, server, "amazon_books", files), "amazon_books"))
+    assert len(splits.y_train) == 26

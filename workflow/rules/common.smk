@@ -64,13 +64,13 @@ def train_inputs(wildcards):
 def data_knobs(wildcards):
     """What decides a prepared data set's content (not where it is fetched from): its split
     settings and, for the paper's public sets, the checksums pinned in params.yaml."""
-    data = config["data"]
-    section = "amazon" if wildcards.dataset.startswith("amazon_") else wildcards.dataset
-    if section in ("cifar10", "norb", "smallnorb", "amazon"):
-        return json.dumps({"split": data[section], "checksums": data["checksums"]},
-                          sort_keys=True)
-    spec = data["digits"] if section == "digits" else data["idx"].get(section)
-    return json.dumps(spec, sort_keys=True)
+    data, name = config["data"], wildcards.dataset
+    if name == "digits":
+        return json.dumps(data["digits"], sort_keys=True)
+    if name == "mnist" or name in data["idx"]:
+        return json.dumps(data["idx"].get(name), sort_keys=True)
+    section = "amazon" if name.startswith("amazon_") else name    # the paper's public sets
+    return json.dumps({"split": data[section], "checksums": data["checksums"]}, sort_keys=True)
 
 
 def train_knobs(wildcards):

@@ -10,9 +10,10 @@ The unlabelled reviews are stored beside the splits for the auto-encoders' pre-t
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
-from typing import IO, Any, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from rectifier.data.registry import AmazonSpec
 
 LABELS = {"negative": 0, "positive": 1}
 PARTS = ("positive", "negative", "unlabeled")
+COUNT = re.compile("[0-9]+")
 
 
 class ReviewError(ValueError):
@@ -33,9 +35,9 @@ def build(spec: AmazonSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
                                  data, gunzip=False)[spec.archive]
     wanted = {f"processed_acl/{spec.domain}/{part}.review": part for part in PARTS}
     reviews = {}
-    for name, handle in archive.files(tarball):
+    for name, blob in archive.files(tarball):
         if name in wanted:
-            reviews[wanted[name]] = parse(handle, f"{tarball}:{name}")
+            reviews[wanted[name]] = parse(blob, f"{tarball}:{name}")
     missing = [name for name, part in wanted.items() if part not in reviews]
     if missing:
         raise ReviewError(f"{tarball}: no {', '.join(missing)} in the archive")
@@ -67,24 +69,25 @@ def build(spec: AmazonSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
                   x_unlabelled=bag_of_words(unlabelled, terms))
 
 
-def parse(handle: IO[bytes], where: str) -> list[tuple[set[str], int]]:
-    """(terms present, label) per review line; the label is -1 where none is given."""
+def parse(blob: bytes, where: str) -> list[tuple[set[str], int]]:
+    """(terms present, label) per review line; the label is -1 where none is given. Tokens are
+    separated by single spaces; a term may itself hold ':' (the count follows the last one)."""
     reviews = []
-    for number, raw in enumerate(handle, 1):
-        line = raw.decode("utf-8", errors="replace").split()
-        if not line:
+    for number, line in enumerate(blob.split(b"\n"), 1):
+        tokens = [t for t in line.rstrip(b"\r").split(b" ") if t]
+        if not tokens:
             continue
         terms, label = set(), -1
-        for token in line:
-            term, colon, count = token.rpartition(":")
-            if not colon or not term or not count.isalnum():
+        for token in tokens:
+            term, colon, count = token.decode("utf-8", "surrogateescape").rpartition(":")
+            if not colon or not term:
                 raise ReviewError(f"{where}, line {number}: {token!r} is not term:count")
             if term == "#label#":
                 if count not in LABELS:
                     raise ReviewError(f"{where}, line {number}: label {count!r} is not one of "
                                       f"{sorted(LABELS)}")
                 label = LABELS[count]
-            elif not count.isdigit() or int(count) < 1:
+            elif not COUNT.fullmatch(count) or int(count) < 1:
                 raise ReviewError(f"{where}, line {number}: count {count!r} of {term!r} is not "
                                   "a positive whole number")
             else:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import shutil
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, Iterator
+from typing import Iterator
 
 
 class ArchiveError(ValueError):
@@ -36,6 +37,8 @@ def extract(archive: Path, target: Path) -> Path:
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*.part"):    # left by a killed job
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
     try:
         with _open(archive) as tar:
@@ -45,22 +48,23 @@ def extract(archive: Path, target: Path) -> Path:
             # The data filter re-checks every member on extraction (defence in depth).
             tar.extractall(tmp, members=members, filter="data")
         tmp.rename(target)
-    except (tarfile.TarError, EOFError, OSError) as err:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise ArchiveError(f"{archive}: cannot be unpacked: {err}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def files(archive: Path) -> Iterator[tuple[str, IO[bytes]]]:
-    """(name, readable) of each plain file, in archive order, without writing anything."""
+def files(archive: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, content) of each plain file, in archive order, without writing anything. Names are
+    normalised (`./a/b` is `a/b`). For archives of small members, as the Amazon reviews."""
     try:
         with _open(archive) as tar:
             for member in tar:
                 check(archive, member)
                 if member.isfile():
-                    yield member.name, tar.extractfile(member)
-    except (tarfile.TarError, EOFError) as err:
+                    yield PurePosixPath(member.name).as_posix(), tar.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise ArchiveError(f"{archive}: cannot be read: {err}") from None
 
 

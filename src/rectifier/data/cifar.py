@@ -9,6 +9,7 @@ MNIST for every variant.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -31,7 +32,13 @@ class CifarError(ValueError):
 def build(spec: CifarSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
     tarball = download.fetch_set(spec.name, spec.urls, {spec.archive: spec.checksum}, raw_dir,
                                  data, gunzip=False)[spec.archive]
-    batches = archive.extract(tarball, raw_dir / "unpacked") / FOLDER
+    digest = download.digest_file(tarball)
+    # Named after the archive's content, so a different archive is never read from an old folder.
+    target = raw_dir / f"unpacked-{digest[:16]}"
+    for stale in raw_dir.glob("unpacked-*"):
+        if stale != target:
+            shutil.rmtree(stale)
+    batches = archive.extract(tarball, target) / FOLDER
     parts = [read_batch(batches / name, spec.classes) for name in TRAIN]
     x_train, y_train = (np.concatenate(a) for a in zip(*parts))
     x_test, y_test = read_batch(batches / TEST, spec.classes)
@@ -42,7 +49,7 @@ def build(spec: CifarSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
     return Arrays(x_train=x_train, y_train=y_train, x_valid=x_test[:cut], y_valid=y_test[:cut],
                   x_test=x_test[cut:], y_test=y_test[cut:], x_scale=1 / 255,
                   classes=spec.classes, source=spec.urls[0] + spec.archive,
-                  raw_sha256={spec.archive: download.digest_file(tarball)})
+                  raw_sha256={spec.archive: digest})
 
 
 def read_batch(path: Path, classes: int) -> tuple[np.ndarray, np.ndarray]:

@@ -112,6 +112,8 @@ def fetch(file_name: str, checksum: str | None, base_urls: Sequence[str], dest_d
         log.info("%s: present and verified, not fetched again", final)
         return final
     final.unlink(missing_ok=True)  # a stale or corrupt copy must not pass for a finished one
+    for part in dest_dir.glob(f".{final.name}.*.part"):   # left by a killed job
+        part.unlink(missing_ok=True)
     failures = []
     for base in base_urls:
         url = as_url(base).rstrip("/") + "/" + file_name

@@ -50,7 +50,11 @@ def _read(pairs: tuple[tuple[str, str], ...], paths: dict[str, Path],
           spec: NorbSpec) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for dat, cat in pairs:
-        labels = norbfile.read(paths[cat]).astype(np.int64).reshape(-1)
+        labels = norbfile.read(paths[cat])
+        if labels.dtype != np.int32 or labels.ndim != 1:
+            raise NorbError(f"{paths[cat]}: expected one int32 label per pair, got "
+                            f"{labels.dtype} of shape {labels.shape}")
+        labels = labels.astype(np.int64)
         images = []
         for header, chunk in norbfile.rows(paths[dat], CHUNK):
             if header.dtype != np.uint8 or len(header.shape) != 4 or header.shape[1] != 2:
@@ -61,9 +65,9 @@ def _read(pairs: tuple[tuple[str, str], ...], paths: dict[str, Path],
         if len(x) != len(labels):
             raise NorbError(f"{paths[cat]}: {len(labels)} labels for the {len(x)} pairs of "
                             f"{paths[dat].name}")
-        if labels.min() < 0 or labels.max() >= spec.classes:
-            raise NorbError(f"{paths[cat]}: label {labels.max()} out of range for "
-                            f"{spec.classes} classes")
+        bad = labels[(labels < 0) | (labels >= spec.classes)]
+        if len(bad):
+            raise NorbError(f"{paths[cat]}: label {bad[0]} out of range for {spec.classes} classes")
         xs.append(x)
         ys.append(labels)
     return np.concatenate(xs), np.concatenate(ys)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -77,7 +78,7 @@ def read(path: Path) -> np.ndarray:
 def _exactly(f: BinaryIO, n: int, path: Path, what: str) -> bytes:
     try:
         blob = f.read(n)
-    except (EOFError, OSError, gzip.BadGzipFile) as err:
+    except (EOFError, OSError, zlib.error) as err:     # BadGzipFile is an OSError
         raise NorbError(f"{path}: unreadable while reading {what}: {err}") from None
     if len(blob) != n:
         raise NorbError(f"{path}: truncated: the file ends before {what}")
