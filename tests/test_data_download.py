@@ -1,6 +1,7 @@
 """download.fetch against a real HTTP server on 127.0.0.1, local folders and file:// mirrors."""
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import pytest
@@ -168,3 +169,28 @@ def test_env_mirror_is_used(monkeypatch, tmp_path):
 
 def test_stored_name_drops_gz_and_folders():
     assert download.stored_name("sub/train-images-idx3-ubyte.gz") == "train-images-idx3-ubyte"
+
+
+def test_sha1_of_the_file_as_served_keeps_it_compressed(server, tmp_path):
+    url = server.serve_files("/a/", {NAME: GZ})
+    good = "sha1:" + hashlib.sha1(GZ).hexdigest()
+    path = download.fetch(NAME, good, [url], tmp_path, retries=1, gunzip=False)
+    assert path.name == NAME and path.read_bytes() == GZ
+    wrong = "sha1:" + "0" * 40
+    with pytest.raises(DownloadError, match="SHA-1 mismatch"):
+        download.fetch(NAME, wrong, [url], tmp_path / "other", retries=1, gunzip=False)
+    assert files_in(tmp_path / "other") == []
+
+
+@pytest.mark.parametrize("checksum", ["md5:" + "0" * 32, "sha1:" + "0" * 39, "xyz"])
+def test_malformed_checksum_is_refused_before_any_download(server, tmp_path, checksum):
+    with pytest.raises(ValueError, match="expected sha256:<64 hex digits>"):
+        download.fetch(NAME, checksum, [server.url("/a/")], tmp_path)
+    assert server.requests == []
+
+
+def test_stale_partial_download_of_a_killed_job_is_removed(server, tmp_path):
+    url = server.serve_files("/a/", {NAME: GZ})
+    (tmp_path / f".{STORED}.abc.part").write_bytes(b"half")
+    fetch([url], tmp_path)
+    assert files_in(tmp_path) == [STORED]
