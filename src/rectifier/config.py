@@ -13,14 +13,14 @@ from typing import Any
 import jsonschema
 import yaml
 
+from . import paper
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "params.schema.yaml"
 
 # Data sets the package knows by name; any other must be declared under data.idx.
 BUILTIN_DATASETS = ("digits", "mnist", "cifar10", "norb", "smallnorb", "amazon_books",
                     "amazon_dvd", "amazon_electronics", "amazon_kitchen")
-# The paper's sets that were never public: asking for one says so.
-NOT_AVAILABLE = ("nistp", "opentable")
 
 
 class ConfigError(ValueError):
@@ -140,9 +140,9 @@ def validate(raw: Any) -> None:
         raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
     known = set(BUILTIN_DATASETS) | set(raw["data"]["idx"])
     for i, name in enumerate(raw["datasets"]):
-        if name in NOT_AVAILABLE:
-            raise ConfigError(f"datasets[{i}]: {name!r} is not available: the paper's data was "
-                              "never made public (see README, 'Data sets')")
+        if paper.unavailable(name):
+            raise ConfigError(f"datasets[{i}]: {name!r} is not available "
+                              f"({paper.unavailable(name)}; see README, 'Data sets')")
         if name not in known:
             raise ConfigError(
                 f"datasets[{i}]: unknown data set {name!r}; known: {sorted(known)} "

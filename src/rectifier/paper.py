@@ -19,7 +19,9 @@ DATASETS = ("mnist", "cifar10", "nistp", "norb")          # Table 1's columns, i
 ACTIVATIONS = ("rectifier", "tanh", "softplus")           # the paper's; sigmoid is our extension
 PRETRAINING = ("dae", "none")                             # the paper's "yes" / "no", in its order
 
-# Data sets of the paper that cannot be had, with the reason, so their rows read "not available".
+# Data sets of the paper that cannot be had, with the reason: asking for one fails with it, and
+# NISTP's Table 1 rows read "not available". NISTP is NIST SD19 with the authors' distortions,
+# never published; the OpenTable reviews (Table 2) stayed private.
 UNAVAILABLE = {"nistp": "not public", "opentable": "not public"}
 
 

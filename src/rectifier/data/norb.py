@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from rectifier.data import download, norbfile
 from rectifier.data.norbfile import NorbError
@@ -42,7 +40,8 @@ def build(spec: NorbSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
 
 def downsample(pairs: np.ndarray, size: int) -> np.ndarray:
     """(n, 2, h, w) uint8 -> (n, 2 * size * size) uint8, each image area-averaged to size x size."""
-    small = F.adaptive_avg_pool2d(torch.from_numpy(pairs).float(), size)
+    import torch                     # here, so preparing any other data set never loads torch
+    small = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(pairs).float(), size)
     return small.round().clamp(0, 255).to(torch.uint8).reshape(len(pairs), -1).numpy()
 
 

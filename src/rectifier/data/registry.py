@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from rectifier import paper
+
 # The four files of an IDX set, keyed as in params.yaml's data.idx.<name>.files.
 FILE_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 
@@ -165,11 +167,6 @@ AMAZON_URLS = ("https://www.cs.jhu.edu/~mdredze/datasets/sentiment/",)
 AMAZON_ARCHIVE = "processed_acl.tar.gz"
 AMAZON_DOMAINS = ("books", "dvd", "electronics", "kitchen")
 
-# Sets the paper used that cannot be had: named so a request fails with the reason.
-NOT_PUBLIC = {
-    "nistp": "NISTP (NIST SD19 with the authors' distortions) was never published",
-    "opentable": "the OpenTable reviews were private to the authors",
-}
 
 
 def _public(name: str, data: Mapping[str, Any]) -> Spec | None:
@@ -214,8 +211,8 @@ def resolve(data: Mapping[str, Any], name: str) -> Spec:
     """The spec of `name`; ValueError naming the known sets when there is none."""
     if name == DIGITS:
         return DigitsSpec(name=DIGITS, **data["digits"])
-    if name in NOT_PUBLIC:
-        raise ValueError(f"data set {name!r} is not available: {NOT_PUBLIC[name]}")
+    if paper.unavailable(name):
+        raise ValueError(f"data set {name!r} is not available ({paper.unavailable(name)})")
     specs = idx_specs(data)
     spec = specs.get(name) or _public(name, data)
     if spec is None:
