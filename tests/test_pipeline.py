@@ -57,9 +57,9 @@ def test_tables_hold_every_run_and_no_nan(pipeline):
 def test_report_is_rendered_self_contained(pipeline):
     markdown = (pipeline / "reports/report.md").read_text()
     assert "Table 1" in markdown and "Deviations from the paper" in markdown
-    assert "Pre-training" in markdown
+    assert "## Pre-training" in markdown
     html = (pipeline / "reports/report.html").read_text()
-    assert html.count("data:image/png;base64,") >= 3
+    assert html.count("data:image/png;base64,") == 4     # with the reconstruction figure
     assert not re.search(r"""(src|href)=["']https?://""", html)
 
 

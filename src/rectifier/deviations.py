@@ -55,8 +55,7 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
     tried = rates_tried(runs)
     if runs["lr"].nunique() == 1:
         found.append(f"One learning rate ({runs['lr'].iloc[0]}) for every configuration, not "
-                     "picked per configuration on validation error from "
-                     + ", ".join(map(str, paper.LEARNING_RATES)) + ".")
+                     f"picked per configuration on validation error from {PAPER_RATES}.")
     elif set(tried) != {PAPER_RATES}:
         found.append(f"Learning rates tried per configuration: {distinct(tried)}, where the "
                      f"paper picks from {PAPER_RATES} on validation error.")

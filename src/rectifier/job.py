@@ -61,7 +61,7 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     hidden = params.hidden_for(job.dataset)
     settings = {**asdict(job), "hidden": list(hidden), **asdict(cfg),
                 "data_sha256": splits.sha256,
-                "stack_sha256": _sha256(stack) if stack else None}
+                "stack_sha256": data.download.digest_file(stack) if stack else None}
     # The stopping budget stays out of the fingerprint: fit() checks that a saved state is one a
     # run with this budget would have reached, so a longer budget continues the run.
     fingerprint = _fingerprint({k: v for k, v in settings.items() if k not in BUDGET})
@@ -106,11 +106,10 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
 def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict:
     """Pre-train the stack of denoising auto-encoders for one (data set, activation, seed)."""
     started = time.time()
-    splits, device, tensors = _load(params, job, prepared)
+    splits, device, tensors = _load(params, job, prepared, ("x_train", "x_valid"))
     hidden = params.hidden_for(job.dataset)
     settings = {"dataset": job.dataset, "activation": job.activation, "seed": job.seed,
-                "hidden": list(hidden), **asdict(params.pretrain),
-                "sign_trick": params.train.sign_trick, "data_sha256": splits.sha256}
+                "hidden": list(hidden), **asdict(params.pretrain), "data_sha256": splits.sha256}
     fingerprint = _fingerprint(settings)
     out.mkdir(parents=True, exist_ok=True)
     resume = out / "resume.pt"
@@ -166,11 +165,12 @@ def initial_model(params: Params, job: Job, n_in: int, classes: int,
     return model
 
 
-def _load(params: Params, job: Job, prepared: Path):
+def _load(params: Params, job: Job, prepared: Path, keys: tuple[str, ...] = SPLITS):
+    """The prepared splits, the device, and the arrays `keys` as tensors on it."""
     splits = data.load(prepared)
     device = provenance.pick_device(params.device)
     torch.manual_seed(job.seed)    # the one global seed; init, shuffles and noise have their own
-    tensors = {k: torch.from_numpy(getattr(splits, k)).to(device) for k in SPLITS}
+    tensors = {k: torch.from_numpy(getattr(splits, k)).to(device) for k in keys}
     return splits, device, tensors
 
 
@@ -192,10 +192,6 @@ def _provenance(started: float, device: torch.device, splits) -> dict:
 
 def _fingerprint(settings: dict) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _pretrain_run_id(stack: Path) -> str | None:

@@ -157,11 +157,13 @@ def _codes_below(x: torch.Tensor, encoders: dict, layer: int, activation_name: s
 @torch.no_grad()
 def code_sparsity(x: torch.Tensor, encoders: dict, activation_name: str, batch: int) -> list[dict]:
     """Each layer's measures (exact sparsity, dead units, mean) on the codes of x."""
-    layers = len(encoders) // 2
-    meters = [LayerMeter() for _ in range(layers)]
+    act = activation(activation_name)
+    meters = [LayerMeter() for _ in range(len(encoders) // 2)]
     for i in range(0, len(x), batch):
-        for k, meter in enumerate(meters):
-            meter.update(_codes_below(x[i:i + batch], encoders, k + 1, activation_name))
+        h = x[i:i + batch]
+        for k, meter in enumerate(meters):     # one pass up the stack per batch
+            h = act(F.linear(h, encoders[f"hidden.{k}.weight"], encoders[f"hidden.{k}.bias"]))
+            meter.update(h)
     return [meter.result() for meter in meters]
 
 

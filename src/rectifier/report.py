@@ -253,7 +253,7 @@ def _protocol_view(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
     rows += [
         ("minibatch", distinct(runs["minibatch"]), str(paper.MINIBATCH)),
         ("learning rate (constant)", rate,
-         "constant, picked from " + ", ".join(map(str, paper.LEARNING_RATES)) + " on validation"),
+         f"constant, picked from {PAPER_RATES} on validation"),
         ("L1 penalty on hidden activations", distinct(runs["l1"]), str(paper.L1)),
         ("sign trick (rectifier)",
          distinct(runs.loc[runs["activation"] == "rectifier", "sign_trick"])

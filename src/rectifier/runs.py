@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from rectifier.selection import KEY, configurations, mark_selected
+from rectifier.selection import KEY, configurations
 
 NUMBERS = ("test_error_pct", "valid_error_pct", "lr", "l1", "sparsity_pct_mean", "wall_time_s")
 INTEGERS = ("seed", "best_epoch", "epochs_run", "minibatch", "n_train", "n_valid", "n_test")
@@ -66,15 +66,14 @@ def pretraining_job_id(dataset: str, activation: str, seed: int) -> str:
 
 
 def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
-    """One flat row per training job, from a results folder or a list of metrics.json paths,
-    with `selected` true for the runs of each configuration's chosen learning rate."""
+    """One flat row per training job, from a results folder or a list of metrics.json paths."""
     rows = []
     for path in _paths(source, "collect"):
         m = _read_metrics(path, TRAINING_KEYS)
         job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]))
         rows.append(_flatten(m, path, job, TRAINING_KEYS))
     runs = _ordered(_unique(pd.DataFrame(rows)), by=["lr", "seed"], ascending=[False, True])
-    return mark_selected(runs)
+    return runs
 
 
 def collect_pretraining(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:

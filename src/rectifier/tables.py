@@ -245,11 +245,7 @@ def write_plots(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                           mean.to_csv(index=False, float_format="%.6g"))
 
 
-def build(runs: pd.DataFrame, pretraining: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Every table of the reproduction, by the name write() gives its files; with the
-    pre-training jobs (runs.collect_pretraining), their table too ("pretraining")."""
-    built = {"table1": table1(runs), "sparsity": sparsity(runs), "runs": runs_table(runs),
-             "learning_rates": select_lr(runs), "pretraining_effect": pretraining_effect(runs)}
-    if pretraining is not None:
-        built["pretraining"] = pretraining_table(pretraining)
-    return built
+def build(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every table of the reproduction, by the name write() gives its files."""
+    return {"table1": table1(runs), "sparsity": sparsity(runs), "runs": runs_table(runs),
+            "learning_rates": select_lr(runs), "pretraining_effect": pretraining_effect(runs)}

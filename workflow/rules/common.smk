@@ -89,7 +89,6 @@ def pretrain_knobs(wildcards):
     knobs = {
         "pretrain": config["pretrain"],
         "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
-        "sign_trick": config["train"]["sign_trick"],
         "device": config["device"],
     }
     return json.dumps(knobs, sort_keys=True)
