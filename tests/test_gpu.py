@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from helpers import rectifier, write_params
+from test_fused import NETWORKS, max_difference, train_both
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
@@ -22,3 +23,12 @@ def test_training_job_on_cuda_matches_the_cpu_closely(project):
         errors[device] = metrics["test_error_pct"]
     # Same seed and data; float reductions differ between devices, so allow a few examples.
     assert abs(errors["cpu"] - errors["cuda"]) < 2.0
+
+
+@pytest.mark.parametrize("activation,signs,hidden", NETWORKS)
+def test_fused_step_on_cuda_equals_autograd_in_float64(activation, signs, hidden):
+    reference, fused, sums = train_both(activation, signs, hidden, 0.001, 50, device="cuda")
+    assert next(fused.parameters()).is_cuda
+    assert max_difference(reference, fused) <= 1e-10
+    for ours, theirs in sums:
+        assert torch.allclose(ours, theirs, rtol=0, atol=1e-10)

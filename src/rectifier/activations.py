@@ -1,22 +1,44 @@
-"""The hidden-unit non-linearities the paper compares (sigmoid is our extension)."""
+"""The hidden-unit non-linearities the paper compares (sigmoid is our extension), and their
+derivatives for the fused SGD step.
+
+Each derivative takes the pre-activation z and the activation h = f(z) and returns f'(z) as
+torch's own backward computes it, so the fused step and autograd agree to rounding.
+"""
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+Fn = Callable[[torch.Tensor], torch.Tensor]
+Derivative = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+ACTIVATIONS: dict[str, Fn] = {
     "rectifier": torch.relu,      # max(0, x): exact zeros, hence truly sparse codes
     "tanh": torch.tanh,
     "softplus": F.softplus,       # log(1 + e^x): the smooth version of the rectifier
     "sigmoid": torch.sigmoid,
 }
 
+SOFTPLUS_THRESHOLD = 20.0         # torch's softplus is the identity above it, and so its slope 1
 
-def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+DERIVATIVES: dict[str, Derivative] = {
+    "rectifier": lambda z, h: (h > 0).to(h.dtype),
+    "tanh": lambda z, h: 1 - h * h,
+    "softplus": lambda z, h: torch.where(z > SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(z)),
+    "sigmoid": lambda z, h: h * (1 - h),
+}
+
+
+def activation(name: str) -> Fn:
     try:
         return ACTIVATIONS[name]
     except KeyError:
         raise ValueError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS)}") from None
+
+
+def derivative(name: str) -> Derivative:
+    activation(name)      # the same error for an unknown name
+    return DERIVATIVES[name]
 
 
 def sign_pattern(units: int) -> torch.Tensor:

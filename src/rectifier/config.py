@@ -36,6 +36,7 @@ class Train:
     l1: float
     sign_trick: bool
     eval_batch: int
+    engine: str                         # fused | autograd: the same SGD step, two implementations
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Pretrain:
     minibatch: int
     l1: float
     recipe: str
+    engine: str                         # fused | autograd, as Train.engine
 
 
 @dataclass(frozen=True)

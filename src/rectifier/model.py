@@ -17,6 +17,7 @@ class MLP(nn.Module):
         sizes = (n_in, *hidden)
         self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
         self.output = nn.Linear(sizes[-1], n_out)
+        self.activation_name = activation_name
         self.act = activation(activation_name)
         # With a symmetric initialisation the sign trick is a reparametrisation of the next layer
         # for supervised training alone; it matters for what an auto-encoder must reconstruct.
@@ -27,11 +28,16 @@ class MLP(nn.Module):
             nn.init.xavier_uniform_(layer.weight, generator=generator)
             nn.init.zeros_(layer.bias)
 
+    def signs(self, layer: int) -> torch.Tensor | None:
+        """The sign trick's +-1 per unit of hidden layer `layer`, or None without the trick."""
+        return getattr(self, f"signs{layer}")
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Logits and each hidden layer's activations (before the sign trick)."""
         codes = []
         for i, layer in enumerate(self.hidden):
             h = self.act(layer(x))
             codes.append(h)
-            x = h * getattr(self, f"signs{i}") if self.use_signs else h
+            signs = self.signs(i)
+            x = h * signs if signs is not None else h
         return self.output(x), codes

@@ -5,7 +5,8 @@ Each auto-encoder corrupts its input with masking noise (each value set to 0 wit
 `pretrain.noise`), encodes it with the network's activation, and decodes with tied weights
 (the transpose of the encoder's, for every activation alike) and a reconstruction unit chosen by
 the range of what it reconstructs (`reconstruction()`). Its cost is the reconstruction cost plus
-the L1 penalty on its code; plain minibatch SGD at a constant learning rate, as fine-tuning.
+the L1 penalty on its code; plain minibatch SGD at a constant learning rate, as fine-tuning, by
+the engine `pretrain.engine` names: fused (rectifier.fused) or autograd (the reference below).
 
 Like training, every epoch is checkpointed atomically, and each (layer, epoch) draws its shuffle and
 its noise from its own seeded generator, so a killed job resumes to the same weights.
@@ -25,6 +26,7 @@ from torch import nn
 from . import resume
 from .activations import activation
 from .config import Pretrain
+from .fused import FusedDenoisingStep
 from .sparsity import LayerMeter, l1_penalty
 
 log = logging.getLogger("rectifier.pretrain")
@@ -59,6 +61,7 @@ class DenoisingAutoEncoder(nn.Module):
         nn.init.xavier_uniform_(self.encoder.weight, generator=generator)  # as model.MLP
         nn.init.zeros_(self.encoder.bias)
         self.decoder_bias = nn.Parameter(torch.zeros(n_in))
+        self.activation_name = activation_name
         self.act, self.unit, self.cost, self.clip_code = (activation(activation_name), unit,
                                                           cost, clip_code)
 
@@ -103,11 +106,11 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
         if stack.current:
             dae.load_state_dict(stack.current)
         inputs = _codes_below(x, stack.encoders, k, activation_name)
-        optimiser = torch.optim.SGD(dae.parameters(), lr=cfg.lr)
+        step = ENGINES[cfg.engine](dae, cfg.lr, cfg.l1)
         while stack.epoch < cfg.epochs:
             stack.epoch += 1
             started = time.perf_counter()
-            recon, l1 = _epoch(dae, optimiser, inputs, cfg, seed * 100_003 + 1_009 * k + stack.epoch)
+            recon, l1 = _epoch(step, inputs, cfg, seed * 100_003 + 1_009 * k + stack.epoch)
             if not (math.isfinite(recon) and math.isfinite(l1)):
                 raise RuntimeError(f"pre-training layer {k + 1} diverged at epoch {stack.epoch} "
                                    f"(pretrain.lr={cfg.lr}); a smaller learning rate may train")
@@ -123,8 +126,28 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
     return stack
 
 
-def _epoch(dae: DenoisingAutoEncoder, optimiser, inputs: torch.Tensor, cfg: Pretrain,
-           seed: int) -> tuple[float, float]:
+class AutogradDenoisingStep:
+    """The reference step: autograd's gradients of the reconstruction cost plus the L1 penalty on
+    the code, then torch.optim.SGD. Returns the summed cost and L1 term, as FusedDenoisingStep."""
+
+    def __init__(self, dae: DenoisingAutoEncoder, lr: float, l1: float):
+        self.dae, self.l1 = dae, l1
+        self.optimiser = torch.optim.SGD(dae.parameters(), lr=lr)
+
+    def __call__(self, corrupted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+        cost, code = self.dae.loss(corrupted, clean)
+        l1 = l1_penalty([code], self.l1)
+        self.optimiser.zero_grad(set_to_none=True)
+        (cost + l1).backward()
+        self.optimiser.step()
+        with torch.no_grad():
+            return (torch.stack((cost, l1)) * len(code)).double()
+
+
+ENGINES = {"fused": FusedDenoisingStep, "autograd": AutogradDenoisingStep}
+
+
+def _epoch(step, inputs: torch.Tensor, cfg: Pretrain, seed: int) -> tuple[float, float]:
     """One pass of minibatch SGD on masked inputs; the mean reconstruction cost and L1 term."""
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(inputs), generator=generator).to(inputs.device)
@@ -133,13 +156,7 @@ def _epoch(dae: DenoisingAutoEncoder, optimiser, inputs: torch.Tensor, cfg: Pret
     corrupted = clean * keep        # masking noise: each value set to 0 with probability noise
     sums = torch.zeros(2, dtype=torch.float64, device=inputs.device)
     for i in range(0, len(clean), cfg.minibatch):
-        cost, code = dae.loss(corrupted[i:i + cfg.minibatch], clean[i:i + cfg.minibatch])
-        l1 = l1_penalty([code], cfg.l1)
-        optimiser.zero_grad(set_to_none=True)
-        (cost + l1).backward()
-        optimiser.step()
-        with torch.no_grad():
-            sums += torch.stack((cost, l1)) * len(code)
+        sums += step(corrupted[i:i + cfg.minibatch], clean[i:i + cfg.minibatch])
     recon, l1 = (float(s) / len(clean) for s in sums.cpu())
     return recon, l1
 

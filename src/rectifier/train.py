@@ -2,6 +2,10 @@
 negative log-likelihood plus the L1 activation penalty; early stopping on validation error,
 keeping the best epoch's weights.
 
+Two engines run the SGD step (`train.engine`): `fused` (rectifier.fused, by hand, the default) and
+`autograd` (`AutogradStep` below, torch.optim.SGD on autograd's gradients), the reference a
+reader checks against the paper. They compute the same updates (tests/test_fused.py).
+
 A checkpoint is written atomically after every epoch; a job started again with the same
 fingerprint resumes from it and ends exactly where an uninterrupted run would, because every
 epoch's shuffling is drawn from its own generator seeded by (seed, epoch). For the same reason a
@@ -22,6 +26,7 @@ from tqdm import tqdm
 
 from . import resume
 from .config import Train
+from .fused import FusedStep
 from .sparsity import LayerMeter, l1_penalty
 
 log = logging.getLogger("rectifier.train")
@@ -46,14 +51,14 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
         checkpoint: Path, fingerprint: str) -> tuple[State, str]:
     """Train until early stopping or max_epochs; return the final state and why it stopped."""
     x, y = train
-    optimiser = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    state = _resume(checkpoint, fingerprint, model, optimiser, cfg) or State()
+    state = _resume(checkpoint, fingerprint, model, cfg) or State()
+    step = sgd_step(model, cfg)
     while state.epoch < cfg.max_epochs and state.bad_epochs < cfg.patience:
         state.epoch += 1
         started = time.perf_counter()
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(
             seed * 100_003 + state.epoch)).to(x.device)
-        sums = _epoch(model, optimiser, x[order], y[order], cfg)
+        sums = _epoch(step, model, x[order], y[order], cfg.minibatch)
         nll, l1, errors = (float(s) / len(x) for s in sums)
         if not (math.isfinite(nll) and math.isfinite(l1)):
             raise Diverged(f"training loss became {nll + l1} at epoch {state.epoch} "
@@ -72,27 +77,46 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
             "valid_error_pct": valid_error, "seconds": time.perf_counter() - started})
         log.info("epoch %d: train nll %.4f, l1 %.4f, valid error %.2f%% (best %.2f%% at %d)",
                  state.epoch, nll, l1, valid_error, state.best_valid_error, state.best_epoch)
-        _save(checkpoint, fingerprint, model, optimiser, state)
+        _save(checkpoint, fingerprint, model, state)
     stopped = "early_stopping" if state.bad_epochs >= cfg.patience else "max_epochs"
     return state, stopped
 
 
-def _epoch(model, optimiser, xs, ys, cfg: Train) -> torch.Tensor:
+class AutogradStep:
+    """The reference SGD step: autograd's gradients of the mean NLL plus the L1 penalty, then
+    torch.optim.SGD. Called as FusedStep, with the same result."""
+
+    def __init__(self, model: torch.nn.Module, lr: float, l1: float):
+        self.model, self.l1 = model, l1
+        self.optimiser = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        logits, codes = self.model(x)
+        nll = F.cross_entropy(logits, y)
+        l1 = l1_penalty(codes, self.l1)
+        self.optimiser.zero_grad(set_to_none=True)
+        (nll + l1).backward()
+        self.optimiser.step()
+        with torch.no_grad():
+            return torch.stack((nll * len(x), l1 * len(x), (logits.argmax(1) != y).sum())).double()
+
+
+ENGINES = {"fused": FusedStep, "autograd": AutogradStep}
+
+
+def sgd_step(model: torch.nn.Module, cfg: Train):
+    """The SGD step of `cfg.engine` for `model`: step(x, y) -> (summed NLL, L1, errors)."""
+    return ENGINES[cfg.engine](model, cfg.lr, cfg.l1)
+
+
+def _epoch(step, model, xs, ys, minibatch: int) -> torch.Tensor:
     """One pass over pre-shuffled data; returns summed NLL, summed L1 and the error count.
-    Slicing contiguous tensors (no DataLoader) keeps a step at minibatch 10 cheap."""
+    Slicing contiguous tensors (no DataLoader) and summing on the device (no sync per step)."""
     model.train()
     sums = torch.zeros(3, dtype=torch.float64, device=xs.device)
-    steps = range(0, len(xs), cfg.minibatch)
+    steps = range(0, len(xs), minibatch)
     for i in tqdm(steps, leave=False, disable=not sys.stderr.isatty(), unit="step"):
-        xb, yb = xs[i:i + cfg.minibatch], ys[i:i + cfg.minibatch]
-        logits, codes = model(xb)
-        nll = F.cross_entropy(logits, yb)
-        l1 = l1_penalty(codes, cfg.l1)
-        optimiser.zero_grad(set_to_none=True)
-        (nll + l1).backward()
-        optimiser.step()
-        with torch.no_grad():
-            sums += torch.stack((nll * len(xb), l1 * len(xb), (logits.argmax(1) != yb).sum()))
+        sums += step(xs[i:i + minibatch], ys[i:i + minibatch])
     return sums.cpu()
 
 
@@ -110,9 +134,9 @@ def evaluate(model, x, y, batch: int, meters: list[LayerMeter] | None = None) ->
     return nll / len(x), 100.0 * errors / len(x)
 
 
-def _save(path: Path, fingerprint: str, model, optimiser, state: State) -> None:
-    resume.save(path, fingerprint, {"model": model.state_dict(),
-                                    "optimiser": optimiser.state_dict(), **state.__dict__})
+def _save(path: Path, fingerprint: str, model, state: State) -> None:
+    # Plain SGD keeps no state of its own: the weights and the schedule are all a resume needs.
+    resume.save(path, fingerprint, {"model": model.state_dict(), **state.__dict__})
 
 
 def _reachable(state: State, cfg: Train) -> bool:
@@ -126,18 +150,17 @@ def _reachable(state: State, cfg: Train) -> bool:
     return state.epoch <= cfg.max_epochs
 
 
-def _resume(path: Path, fingerprint: str, model, optimiser, cfg: Train) -> State | None:
+def _resume(path: Path, fingerprint: str, model, cfg: Train) -> State | None:
     saved = resume.load(path, fingerprint)
     if saved is None:
         return None
-    model_state, optimiser_state = saved.pop("model"), saved.pop("optimiser")
+    model_state = saved.pop("model")
     state = State(**saved)
     if not _reachable(state, cfg):
         log.warning("%s went past where max_epochs=%d, patience=%d stop: starting afresh",
                     path, cfg.max_epochs, cfg.patience)
         return None
     model.load_state_dict(model_state)
-    optimiser.load_state_dict(optimiser_state)
     device = next(model.parameters()).device
     state.best_model = {k: v.to(device) for k, v in state.best_model.items()}
     log.info("resuming from %s after epoch %d", path, state.epoch)
