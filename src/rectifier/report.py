@@ -29,7 +29,8 @@ from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried
 TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect")
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
-                     "init": "initialisation", "eval_batch": "evaluation batch"}
+                     "init": "initialisation", "eval_batch": "evaluation batch",
+                     "engine": "SGD step (engine; same updates up to rounding)"}
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}
