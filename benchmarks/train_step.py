@@ -97,6 +97,30 @@ def validation_pass() -> float:
     return time.perf_counter() - started
 
 
+def products_alone(steps: int) -> float:
+    """Seconds per step of the step's matrix products alone (3 forward, 2 backward, 3 updates
+    of the hidden layers, and the output layer's), on the same shapes: the floor the fused step
+    stands on, since it adds only elementwise work to them."""
+    net = network()
+    ws = [layer.weight.data for layer in (*net.hidden, net.output)]
+    a = [torch.rand(MINIBATCH, w.shape[1]) for w in ws]
+    g = [torch.rand(MINIBATCH, w.shape[0]) for w in ws]
+
+    def step():
+        for w, ai in zip(ws, a):
+            ai @ w.t()
+        for w, gi in zip(ws[1:], g[1:]):
+            gi @ w
+        for w, ai, gi in zip(ws, a, g):
+            w.addmm_(gi.t(), ai, alpha=-1e-12)
+    for _ in range(10):
+        step()
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - started) / steps
+
+
 def matmul_rate(n: int = 2000) -> float:
     """The core's GFLOP/s on a large float32 matrix product: what the machine can do."""
     a, b = torch.rand(n, n), torch.rand(n, n)
@@ -116,7 +140,8 @@ def measure(steps: int, repeats: int, barrier=None) -> dict:
     measurement together."""
     torch.set_num_threads(1)
     x, y = data(steps)
-    times = {name: [] for name in (*ENGINES, "dae fused", "dae autograd", "valid", "matmul")}
+    times = {name: [] for name in (*ENGINES, "dae fused", "dae autograd", "valid", "matmul",
+                                   "products")}
 
     def timed(key, fn):
         if barrier is not None:
@@ -130,6 +155,7 @@ def measure(steps: int, repeats: int, barrier=None) -> dict:
         for name in ("fused", "autograd"):
             timed(f"dae {name}", lambda: run_auto_encoder(name, steps // 2) / (steps // 2))
         timed("valid", validation_pass)
+        timed("products", lambda: products_alone(steps))
     return times
 
 
@@ -173,6 +199,10 @@ def report(title: str, runs: list[dict]) -> dict:
               f"{100 * gflops / rate:8.0f}%{epoch:11.1f} s")
     print(f"(MNIST epoch: 5,000 steps, plus the 10,000-example validation pass "
           f"({valid:.2f} s) for the networks; the auto-encoder row is one layer's epoch)")
+    products = median["products"]
+    print(f"What bounds the step: its matrix products alone take {1e3 * products:.2f} ms "
+          f"({FLOP_PER_STEP / products / 1e9:.1f} GFLOP/s), "
+          f"{100 * products / median['fused']:.0f}% of the fused step")
     return {"median": median, "epochs": epochs}
 
 
