@@ -4,6 +4,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -77,6 +78,9 @@ def test_every_source_file_is_a_dependency_of_some_stage():
             f"{relative} changes no DVC stage"
 
 
+RATES = [1e12, 0.05, 0.02]     # 1e12 diverges in its first epoch
+
+
 @pytest.mark.slow
 def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
     for name in ("Snakefile", "dvc.yaml"):
@@ -84,7 +88,7 @@ def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
     for name in ("workflow", "src"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     tiny = {"activations": ["rectifier"], "pretraining": ["none", "dae"], "pretrain__epochs": 2}
-    write_params(tmp_path, **tiny, train__lr=[0.05, 0.02])
+    write_params(tmp_path, **tiny, train__lr=RATES)
     run("git", "init", "-q", cwd=tmp_path)
     run("dvc", "init", "-q", cwd=tmp_path)
     run("dvc", "config", "core.analytics", "false", cwd=tmp_path)
@@ -95,9 +99,12 @@ def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
     lock = yaml.safe_load((tmp_path / "dvc.lock").read_text())
     assert set(lock["stages"]) == {"data", "pretrain", "train", "report"}
     assert {o["path"] for o in lock["stages"]["train"]["outs"]} == {"results"}
-    assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["lr"] == [0.05, 0.02]
+    assert lock["stages"]["train"]["params"]["params.yaml"]["train"]["lr"] == RATES
     chosen = json.loads((tmp_path / "reports/metrics.json").read_text())
     assert {entry["lr_selected"] for entry in chosen.values()} <= {0.05, 0.02}
+    # The candidate 1e12 diverges: recorded, never selected, and the grid went on without it.
+    rates = pd.read_csv(tmp_path / "reports/tables/learning_rates.csv").set_index("lr")
+    assert rates.loc[1e12, "diverged"].tolist() == [1, 1] and not rates.loc[1e12, "selected"].any()
     assert "up to date" in run("dvc", "repro", cwd=tmp_path).stdout
 
     metrics = json.loads(run("dvc", "metrics", "show", "--json", cwd=tmp_path).stdout)
@@ -110,7 +117,7 @@ def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
     write_params(tmp_path, **tiny, train__lr=0.02)
     status = json.loads(run("dvc", "status", "--json", cwd=tmp_path).stdout)
     assert "train" in status and "data" not in status and "pretrain" not in status
-    write_params(tmp_path, **tiny, train__lr=[0.05, 0.02])
+    write_params(tmp_path, **tiny, train__lr=RATES)
 
     run("dvc", "exp", "run", "-S", "train.lr=0.02", cwd=tmp_path)
     rows = json.loads(run("dvc", "exp", "show", "--json", cwd=tmp_path).stdout)

@@ -14,7 +14,8 @@ from helpers import rectifier, tiny_raw, write_params
 from rectifier import data
 from rectifier.config import Params
 from rectifier.job import Job, initial_model
-from rectifier.pretrain import DenoisingAutoEncoder, _codes_below, pretrain, reconstruction
+from rectifier.pretrain import (DenoisingAutoEncoder, _codes_below, pretrain, reconstruction,
+                                stack_signs)
 
 ACTIVATIONS = ("rectifier", "tanh", "softplus", "sigmoid")
 
@@ -56,22 +57,52 @@ def test_text_recipe_clips_rectifier_codes_and_uses_cross_entropy(digits, tmp_pa
     assert curve[-1] < curve[0]
 
 
-@pytest.mark.parametrize("activation", ["rectifier", "tanh"])
-def test_fine_tuning_starts_from_the_stack_and_none_does_not(digits, activation, tmp_path):
+def pretrained_stack(params, splits, activation, tmp_path, signed_codes=True, epochs=1):
+    """A stack of two 32-unit layers as the pretrain job builds it, with its payload's keys."""
+    cfg = replace(params.pretrain, epochs=epochs, signed_codes=signed_codes)
+    stack = pretrain(torch.from_numpy(splits.x_train), (32, 32), activation, cfg, 1,
+                     tmp_path / f"resume-{signed_codes}.pt", "f", params.train.sign_trick)
+    signs = stack_signs((32, 32), activation, cfg, params.train.sign_trick)
+    return {"encoders": stack.encoders, "signed": signs[0] is not None}, signs
+
+
+@pytest.mark.parametrize("activation,signed_codes",
+                         [("rectifier", True), ("rectifier", False), ("tanh", True)])
+def test_fine_tuning_starts_from_the_stack_and_none_does_not(digits, activation, signed_codes,
+                                                             tmp_path):
     params, splits = digits
     x = torch.from_numpy(splits.x_valid)
-    stack = pretrain(torch.from_numpy(splits.x_train), (32, 32), activation,
-                     replace(params.pretrain, epochs=1), 1, tmp_path / "resume.pt", "f")
+    stack, signs = pretrained_stack(params, splits, activation, tmp_path, signed_codes)
+    assert stack["signed"] == (activation == "rectifier" and signed_codes)
     job = Job("digits", activation, "dae", 1, 0.05)
-    tuned = initial_model(params, job, 64, 10, stack.encoders)
+    tuned = initial_model(params, job, 64, 10, stack)
     fresh = initial_model(params, replace(job, pretraining="none"), 64, 10, None)
-    assert torch.equal(tuned.hidden[0].weight, stack.encoders["hidden.0.weight"])
-    assert not torch.equal(fresh.hidden[0].weight, stack.encoders["hidden.0.weight"])
-    # The network computes the stack's codes exactly, sign trick or not.
+    assert torch.equal(tuned.hidden[0].weight, stack["encoders"]["hidden.0.weight"])
+    assert not torch.equal(fresh.hidden[0].weight, stack["encoders"]["hidden.0.weight"])
+    # The network computes the stack's codes exactly, signed stack, unsigned or no trick.
     _, codes = tuned(x)
-    assert torch.allclose(codes[1], _codes_below(x, stack.encoders, 2, activation), atol=1e-6)
+    passed_up = codes[1] * signs[1] if stack["signed"] else codes[1]
+    assert torch.allclose(passed_up, _codes_below(x, stack["encoders"], 2, activation, signs),
+                          atol=1e-6)
     # The output layer is not pre-trained: it is the same fresh layer in both networks.
     assert torch.equal(tuned.output.weight, fresh.output.weight)
+
+
+def test_signed_and_unsigned_rectifier_stacks_are_different_models(digits, tmp_path):
+    """Were the signs only a relabelling, the unsigned stack's layers with the signs folded in
+    would equal the signed stack's. They do not: the tied decoder reads what the encoder's code
+    carries, signs included."""
+    params, splits = digits
+    signed, signs = pretrained_stack(params, splits, "rectifier", tmp_path, True, epochs=2)
+    unsigned, _ = pretrained_stack(params, splits, "rectifier", tmp_path, False, epochs=2)
+    a = initial_model(params, Job("digits", "rectifier", "dae", 1, 0.05), 64, 10, signed)
+    b = initial_model(params, Job("digits", "rectifier", "dae", 1, 0.05), 64, 10, unsigned)
+    for k in range(2):
+        gap = (a.hidden[k].weight - b.hidden[k].weight).abs().max()
+        assert gap > 1e-3, (k, gap)
+    with pytest.raises(ValueError, match="trained with the sign trick"):
+        initial_model(Params.from_dict(tiny_raw(train__sign_trick=False)),
+                      Job("digits", "rectifier", "dae", 1, 0.05), 64, 10, signed)
 
 
 def test_a_stack_that_does_not_fit_is_refused(digits, tmp_path):
@@ -79,7 +110,8 @@ def test_a_stack_that_does_not_fit_is_refused(digits, tmp_path):
     stack = pretrain(torch.from_numpy(splits.x_train), (8,), "tanh",
                      replace(params.pretrain, epochs=1), 1, tmp_path / "resume.pt", "f")
     with pytest.raises(ValueError, match="does not fit the network"):
-        initial_model(params, Job("digits", "tanh", "dae", 1, 0.05), 64, 10, stack.encoders)
+        initial_model(params, Job("digits", "tanh", "dae", 1, 0.05), 64, 10,
+                      {"encoders": stack.encoders, "signed": False})
 
 
 def test_killed_pre_training_resumes_to_the_same_stack(project):
@@ -119,3 +151,13 @@ def test_fine_tuning_job_through_the_cli(project):
     refused = rectifier("train", "--dataset", "digits", "--activation", "tanh", "--pretraining",
                         "dae", "--seed", "1", "--out", "x", cwd=project, check=False)
     assert refused.returncode == 1 and "needs a pre-trained stack" in refused.stderr
+
+
+def test_the_l1_penalty_takes_the_clean_inputs_code():
+    """As the authors' library: the sparsity term is built before the noise is added."""
+    dae = DenoisingAutoEncoder(20, 8, "rectifier", "softplus", "squared_error", False,
+                               torch.Generator().manual_seed(0))
+    clean = torch.rand(5, 20, generator=torch.Generator().manual_seed(1))
+    corrupted = clean * (torch.rand(5, 20, generator=torch.Generator().manual_seed(2)) > 0.5)
+    _, code = dae.loss(corrupted, clean)
+    assert torch.equal(code, dae.encode(clean)) and not torch.equal(code, dae.encode(corrupted))

@@ -420,3 +420,37 @@ def test_pretraining_one_cost_per_layer(tmp_path):
     write_pretrain(tmp_path, recon=(1.0, 2.0), sparsity=(1.0, 2.0, 3.0), hidden=[1000] * 3)
     with pytest.raises(ValueError, match=r"recon_loss.*one number per hidden layer \(3\)"):
         collect_pretraining(tmp_path)
+
+
+DIVERGED = dict(test_error_pct=None, valid_error_pct=None, sparsity_pct=None,
+                sparsity_pct_mean=None, dead_units=None, mean_activation=None,
+                stopped="diverged", diverged="training loss became nan at epoch 2 (train.lr=0.1)")
+
+
+def test_a_diverged_rate_is_never_selected_and_every_table_still_renders(tmp_path):
+    root = tmp_path / "results"
+    for seed in (1, 2):
+        write_run(root, seed=seed, lr=0.01, test_error=1.5)
+        write_run(root, seed=seed, lr=0.1, **(DIVERGED if seed == 2 else {}), test_error=1.0)
+        write_run(root, activation="tanh", seed=seed, lr=0.1, **DIVERGED)  # every rate diverged
+    runs = collect(root)
+    rates = select_lr(runs).set_index(["activation", "lr"])
+    assert rates.loc[("rectifier", 0.1), "diverged"] == 1        # one of its two seeds
+    assert not rates.loc[("rectifier", 0.1), "selected"]         # though seed 1's was better
+    assert rates.loc[("rectifier", 0.01), "selected"]
+    assert not rates.loc[("tanh", 0.1), "selected"] and rates.loc[("tanh", 0.1), "diverged"] == 2
+    built = tables.build(runs)
+    assert list(built["table1"]["activation"]) == ["rectifier"]  # tanh has no selectable rate
+    every = tables.runs_table(runs)
+    assert every["test_error_pct"].isna().sum() == 3 and every["dead_units"].isna().sum() == 3
+    from rectifier.report import _lr_view
+    view = _lr_view(select_lr(runs))
+    assert "diverged (1 of 2 seeds)" in set(view["valid error: mean ± sd"])
+
+
+@pytest.mark.parametrize("reason,complaint", [("", "'diverged' must be null or the reason"),
+                                              (None, "'test_error_pct' must be a number")])
+def test_a_diverged_run_must_say_why(tmp_path, reason, complaint):
+    write_run(tmp_path / "results", **{**DIVERGED, "diverged": reason})
+    with pytest.raises(ValueError, match=complaint):
+        collect(tmp_path / "results")

@@ -104,12 +104,23 @@ def test_checkpoint_of_other_settings_is_not_resumed(digits):
     assert "other settings: starting afresh" in result.stderr
 
 
-def test_diverging_loss_fails_clearly_and_writes_no_result(digits):
+def test_a_diverging_run_is_recorded_as_diverged_not_failed(digits):
+    """A candidate rate too large for the network: the job ends well, its files say why, and a
+    rerun does not train it again."""
     write_params(digits, train__lr=1e12, tracking__enabled=False)
-    result = train(digits, check=False)
-    assert result.returncode == 1
-    assert "Diverged" in result.stderr and "train.lr=1000000000000.0" in result.stderr
-    assert not (digits / "run/metrics.json").exists()
+    result = train(digits)
+    metrics = json.loads((digits / "run/metrics.json").read_text())
+    assert metrics["stopped"] == "diverged" and "train.lr=1e+12" in metrics["diverged"]
+    assert "epoch 1" in metrics["diverged"] and "diverged" in result.stderr
+    assert metrics["test_error_pct"] is None and metrics["valid_error_pct"] is None
+    assert metrics["sparsity_pct"] is None and metrics["epochs_run"] == 1
+    assert (digits / "run/checkpoint.pt").exists()
+    assert list(pd.read_csv(digits / "run/history.csv").columns)[:2] == ["epoch", "train_nll"]
+    from rectifier.runs import collect
+    row = collect(digits / "run").iloc[0]
+    assert row["valid_error_pct"] == float("inf") and row["stopped"] == "diverged"
+    again = train(digits)
+    assert "resuming from" in again.stderr and "epoch 1:" not in again.stderr
 
 
 def test_unreachable_tracking_store_does_not_cost_the_results(digits):

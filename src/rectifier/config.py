@@ -48,6 +48,7 @@ class Pretrain:
     l1: float
     recipe: str
     engine: str                         # fused | autograd, as Train.engine
+    signed_codes: bool                  # the sign trick inside the auto-encoders (the authors')
 
 
 @dataclass(frozen=True)

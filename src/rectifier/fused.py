@@ -81,43 +81,60 @@ UNIT_SLOPES = {"softplus": derivative("softplus"), "tanh": derivative("tanh")}
 
 class FusedDenoisingStep:
     """One SGD step of a tied-weight denoising auto-encoder (rectifier.pretrain), by hand:
-    code = act(W x~ + b), reconstruction = unit(code W + c), cost summed over inputs and averaged
-    over examples, plus the L1 penalty on the code. The tied W takes the encoder's and the
-    decoder's gradients in two in-place `addmm_`. Returns the summed cost and summed L1 term."""
+    code = act(W x~ + b), reconstruction = unit((s_out code) W + c) against s_in x, cost summed
+    over inputs and averaged over examples, plus the L1 penalty on the clean input's code. The
+    tied W takes the encoder's, the decoder's and the penalty's gradients by in-place `addmm_`.
+    Returns the summed cost and summed L1 term."""
 
     def __init__(self, dae, lr: float, l1: float):
         self.lr, self.l1 = lr, l1
         self.w, self.b = dae.encoder.weight.data, dae.encoder.bias.data
         self.c = dae.decoder_bias.data
         self.act, self.slope = dae.act, derivative(dae.activation_name)
-        self.cost, self.clip_code = dae.cost, dae.clip_code
-        self.unit = dae.unit
+        self.cost, self.clip_code, self.unit = dae.cost, dae.clip_code, dae.unit
+        self.signs_in, self.signs_out = dae.signs_in, dae.signs_out
+
+    def _encode(self, x: torch.Tensor):
+        """Pre-activation, activation and code (clipped to 1 in the text recipe)."""
+        z = torch.addmm(self.b, x, self.w.t())
+        h = self.act(z)
+        return z, h, (h.clamp(max=1.0) if self.clip_code else h)
+
+    def _through_code(self, g_code: torch.Tensor, z, h) -> torch.Tensor:
+        """d/dz from d/dcode: the clamp passes the gradient where h <= 1, then the slope."""
+        if self.clip_code:
+            g_code.mul_(h <= 1.0)
+        return g_code.mul_(self.slope(z, h))
 
     @torch.no_grad()
     def __call__(self, corrupted: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
         n, lr, w = len(clean), self.lr, self.w
-        z = torch.addmm(self.b, corrupted, w.t())
-        h = self.act(z)
-        code = h.clamp(max=1.0) if self.clip_code else h
-        pre = torch.addmm(self.c, code, w)
+        z, h, code = self._encode(corrupted)
+        signed = code * self.signs_out if self.signs_out is not None else code
+        pre = torch.addmm(self.c, signed, w)
+        target = clean * self.signs_in if self.signs_in is not None else clean
         if self.cost == "cross_entropy":      # sigmoid units
-            cost = F.binary_cross_entropy_with_logits(pre, clean, reduction="sum")
-            g_pre = torch.sigmoid(pre).sub_(clean)
+            cost = F.binary_cross_entropy_with_logits(pre, target, reduction="sum")
+            g_pre = torch.sigmoid(pre).sub_(target)
         else:                                 # squared error of softplus or tanh units
             out = F.softplus(pre) if self.unit == "softplus" else torch.tanh(pre)
-            error = out - clean
+            error = out - target
             cost = (error * error).sum()
             g_pre = error.mul_(2).mul_(UNIT_SLOPES[self.unit](pre, out))
         g_pre.div_(n)
         g_code = g_pre @ w.t()                # through the old W, before the update
-        l1_sum = code.abs().sum() if self.l1 else code.new_zeros(())
-        if self.l1:
-            g_code.add_(torch.sign(code), alpha=self.l1 / n)
-        if self.clip_code:                    # clamp passes the gradient where h <= 1
-            g_code.mul_(h <= 1.0)
-        g_z = g_code.mul_(self.slope(z, h))
+        if self.signs_out is not None:
+            g_code.mul_(self.signs_out)
+        g_z = self._through_code(g_code, z, h)
+        l1_sum = code.new_zeros(())
+        if self.l1:                           # the penalty sits on the clean input's code
+            z_c, h_c, code_c = self._encode(clean)
+            l1_sum = code_c.abs().sum()
+            g_zc = self._through_code(torch.sign(code_c).mul_(self.l1 / n), z_c, h_c)
+            w.addmm_(g_zc.t(), clean, alpha=-lr)
+            self.b.add_(g_zc.sum(0), alpha=-lr)
         w.addmm_(g_z.t(), corrupted, alpha=-lr)        # the encoder's share
-        w.addmm_(code.t(), g_pre, alpha=-lr)           # the decoder's share
+        w.addmm_(signed.t(), g_pre, alpha=-lr)         # the decoder's share
         self.b.add_(g_z.sum(0), alpha=-lr)
         self.c.add_(g_pre.sum(0), alpha=-lr)
         return torch.stack((cost.double(), (self.l1 * l1_sum).double()))

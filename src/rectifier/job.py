@@ -23,7 +23,8 @@ import torch
 from . import atomic, data, provenance, tracking
 from .config import Params
 from .model import MLP
-from .pretrain import code_sparsity, fine_tuning_state, pretrain
+from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
+from .runs import HISTORY_COLUMNS
 from .sparsity import LayerMeter
 from .train import evaluate, fit
 
@@ -56,8 +57,7 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     cfg = replace(params.train, lr=job.lr)
     splits, device, tensors = _load(params, job, prepared)
     pretrained = torch.load(stack, map_location=device, weights_only=True) if stack else None
-    model = initial_model(params, job, splits.n_features, splits.classes,
-                          pretrained["encoders"] if pretrained else None).to(device)
+    model = initial_model(params, job, splits.n_features, splits.classes, pretrained).to(device)
     hidden = params.hidden_for(job.dataset)
     settings = {**asdict(job), "hidden": list(hidden), **asdict(cfg),
                 "data_sha256": splits.sha256,
@@ -71,17 +71,22 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     state, stopped = fit(model, (tensors["x_train"], tensors["y_train"]),
                          (tensors["x_valid"], tensors["y_valid"]), cfg, job.seed,
                          resume, fingerprint)
-    model.load_state_dict(state.best_model)
-    meters = [LayerMeter() for _ in hidden]
-    test_nll, test_error = evaluate(model, tensors["x_test"], tensors["y_test"],
-                                    cfg.eval_batch, meters)
-    layers = [m.result() for m in meters]
+    if state.diverged:      # nothing to test: the run counts as infinitely bad on validation
+        test_nll = test_error = valid_error = None
+        measures = dict.fromkeys(("sparsity_pct", "sparsity_pct_mean", "dead_units",
+                                  "mean_activation"))
+    else:
+        model.load_state_dict(state.best_model)
+        meters = [LayerMeter() for _ in hidden]
+        test_nll, test_error = evaluate(model, tensors["x_test"], tensors["y_test"],
+                                        cfg.eval_batch, meters)
+        valid_error, measures = state.best_valid_error, _layer_measures([m.result() for m in meters])
     metrics = {
         **asdict(job),
         "test_error_pct": test_error, "test_nll": test_nll,
-        "valid_error_pct": state.best_valid_error, "best_epoch": state.best_epoch,
-        "epochs_run": state.epoch, "stopped": stopped,
-        **_layer_measures(layers),
+        "valid_error_pct": valid_error, "best_epoch": state.best_epoch,
+        "epochs_run": state.epoch, "stopped": stopped, "diverged": state.diverged or None,
+        **measures,
         "hidden": list(hidden), "init": "dae" if stack else "glorot_uniform",
         **asdict(cfg),
         "n_train": len(splits.y_train), "n_valid": len(splits.y_valid),
@@ -96,10 +101,15 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     tags = {"pretraining": job.pretraining}
     if stack:
         tags["pretrain_run_id"] = str(_pretrain_run_id(stack))
+    if state.diverged:
+        tags["diverged"] = state.diverged
     _finish(params, job.name, metrics, logged, tags, asdict(cfg), state.history, out,
             "checkpoint.pt")
-    log.info("%s: test error %.2f%%, sparsity %.1f%%, %.0f s", job.name, test_error,
-             metrics["sparsity_pct_mean"], metrics["wall_time_s"])
+    if state.diverged:
+        log.warning("%s: diverged (%s), %.0f s", job.name, state.diverged, metrics["wall_time_s"])
+    else:
+        log.info("%s: test error %.2f%%, sparsity %.1f%%, %.0f s", job.name, test_error,
+                 metrics["sparsity_pct_mean"], metrics["wall_time_s"])
     return metrics
 
 
@@ -109,18 +119,22 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     splits, device, tensors = _load(params, job, prepared, ("x_train", "x_valid"))
     hidden = params.hidden_for(job.dataset)
     settings = {"dataset": job.dataset, "activation": job.activation, "seed": job.seed,
-                "hidden": list(hidden), **asdict(params.pretrain), "data_sha256": splits.sha256}
+                "hidden": list(hidden), **asdict(params.pretrain),
+                "sign_trick": params.train.sign_trick, "data_sha256": splits.sha256}
     fingerprint = _fingerprint(settings)
     out.mkdir(parents=True, exist_ok=True)
     resume = out / "resume.pt"
     inputs = tensors["x_train"]
     if splits.x_unlabelled is not None:     # reviews: the unlabelled ones pre-train too
         inputs = torch.cat([inputs, torch.from_numpy(splits.x_unlabelled).to(device)])
+    sign_trick = params.train.sign_trick
     stack = pretrain(inputs, hidden, job.activation, params.pretrain, job.seed, resume,
-                     fingerprint)
+                     fingerprint, sign_trick)
+    signs = [s if s is None else s.to(device)
+             for s in stack_signs(hidden, job.activation, params.pretrain, sign_trick)]
     # Codes measured on the validation set: the test set stays for the fine-tuned networks.
     layers = code_sparsity(tensors["x_valid"], stack.encoders, job.activation,
-                           params.train.eval_batch)
+                           params.train.eval_batch, signs)
     final = {row["layer"]: row["recon_loss"] for row in stack.history}
     metrics = {
         **asdict(job), "recon_loss": [final[k] for k in sorted(final)],
@@ -128,7 +142,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
         "n_train": len(splits.y_train), "n_pretrain": len(inputs),
         **_provenance(started, device, splits), "fingerprint": fingerprint,
     }
-    payload = {"encoders": stack.encoders, "settings": settings}
+    payload = {"encoders": stack.encoders, "settings": settings,
+               "signed": signs[0] is not None}
     atomic.write_with(out / "stack.pt", lambda handle: torch.save(payload, handle))
     logged = {f"final_recon_loss_l{i + 1}": v for i, v in enumerate(metrics["recon_loss"])}
     logged.update(sparsity_pct_mean=metrics["sparsity_pct_mean"],
@@ -146,17 +161,19 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
 
 
 def initial_model(params: Params, job: Job, n_in: int, classes: int,
-                  encoders: dict | None) -> MLP:
+                  stack: dict | None) -> MLP:
     """The network before fine-tuning: Glorot-initialised, its hidden layers replaced by the
-    pre-trained encoders when there are any (the output layer is always fresh)."""
+    pre-trained stack's encoders when there is one (the output layer is always fresh)."""
     model = MLP(n_in, params.hidden_for(job.dataset), classes, job.activation,
                 params.train.sign_trick, torch.Generator().manual_seed(job.seed))
-    if encoders is not None:
-        signs = {i: getattr(model, f"signs{i}") for i in range(len(model.hidden))
-                 if model.use_signs}
+    if stack is not None:
+        if stack["signed"] and not model.use_signs:
+            raise ValueError("the pre-trained stack was trained with the sign trick "
+                             "(pretrain.signed_codes) and the network has none")
+        signs = {i: model.signs(i) for i in range(len(model.hidden)) if model.use_signs}
+        state = fine_tuning_state(stack["encoders"], signs, stack["signed"])
         try:
-            missing, unexpected = model.load_state_dict(fine_tuning_state(encoders, signs),
-                                                        strict=False)
+            missing, unexpected = model.load_state_dict(state, strict=False)
         except RuntimeError as err:     # layer sizes differ
             raise ValueError(f"the pre-trained stack does not fit the network: {err}") from None
         if unexpected or any(k.startswith("hidden.") for k in missing):
@@ -204,7 +221,9 @@ def _pretrain_run_id(stack: Path) -> str | None:
 
 def _csv(rows: list[dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    # A run that diverged in its first epoch has no row: the header alone.
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else HISTORY_COLUMNS,
+                            lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -217,7 +236,8 @@ def _finish(params: Params, name: str, metrics: dict, logged: dict, tags: dict, 
     atomic.write_text(out / "history.csv", _csv(history))
     atomic.write_json(out / "metrics.json", metrics)
     for key in ("sparsity_pct", "dead_units", "mean_activation"):
-        logged.update({f"{key}_l{i + 1}": v for i, v in enumerate(metrics[key])})
+        logged.update({f"{key}_l{i + 1}": v for i, v in enumerate(metrics[key] or ())})
+    logged = {k: v for k, v in logged.items() if v is not None}    # a diverged run's
     tags = {"dataset": metrics["dataset"], "activation": metrics["activation"],
             "seed": str(metrics["seed"]), "device": metrics["device"],
             "git_commit": str(metrics["git_commit"]), "data_sha256": metrics["data_sha256"],

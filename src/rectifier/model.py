@@ -19,8 +19,9 @@ class MLP(nn.Module):
         self.output = nn.Linear(sizes[-1], n_out)
         self.activation_name = activation_name
         self.act = activation(activation_name)
-        # With a symmetric initialisation the sign trick is a reparametrisation of the next layer
-        # for supervised training alone; it matters for what an auto-encoder must reconstruct.
+        # In supervised training the signs only relabel the next layer's inputs (W with the trick
+        # trains as W diag(s) without it); they change the model inside a signed stack of
+        # auto-encoders (rectifier.pretrain), where the tied decoder reads the signed code.
         self.use_signs = sign_trick and activation_name == "rectifier"
         for i, units in enumerate(hidden):
             self.register_buffer(f"signs{i}", sign_pattern(units) if self.use_signs else None)

@@ -5,8 +5,17 @@ Each auto-encoder corrupts its input with masking noise (each value set to 0 wit
 `pretrain.noise`), encodes it with the network's activation, and decodes with tied weights
 (the transpose of the encoder's, for every activation alike) and a reconstruction unit chosen by
 the range of what it reconstructs (`reconstruction()`). Its cost is the reconstruction cost plus
-the L1 penalty on its code; plain minibatch SGD at a constant learning rate, as fine-tuning, by
-the engine `pretrain.engine` names: fused (rectifier.fused) or autograd (the reference below).
+the L1 penalty on the code of the clean input (as the authors' library builds it, before the
+noise); plain minibatch SGD at a constant learning rate, as fine-tuning, by the engine
+`pretrain.engine` names: fused (rectifier.fused) or autograd (the reference below).
+
+The sign trick in a stack (`pretrain.signed_codes`, rectifier networks with train.sign_trick):
+by default as the authors' library (deepANN/ANN.py), each auto-encoder reads the signed code of
+the layer below, its own code carries its layer's signs into the tied decoder, and its
+reconstruction carries the signs of the layer below; the stack is then exactly the network's
+hidden layers. With signed_codes false the auto-encoders see unsigned codes and the signs are
+folded into the layer above at fine-tuning: a different model, not a relabelling, since the tied
+decoder then reads unsigned codes.
 
 Like training, every epoch is checkpointed atomically, and each (layer, epoch) draws its shuffle and
 its noise from its own seeded generator, so a killed job resumes to the same weights.
@@ -24,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import resume
-from .activations import activation
+from .activations import activation, sign_pattern
 from .config import Pretrain
 from .fused import FusedDenoisingStep
 from .sparsity import LayerMeter, l1_penalty
@@ -52,11 +61,17 @@ def reconstruction(activation_name: str, layer: int, recipe: str) -> tuple[str, 
 
 
 class DenoisingAutoEncoder(nn.Module):
-    """One layer: code = activation(W x~ + b); reconstruction = unit(W^T code + c)."""
+    """One layer: code = activation(W x~ + b); reconstruction = unit(W^T (s_out code) + c),
+    compared with s_in x, where s_out are this layer's signs and s_in those of the layer below
+    (the sign trick; None without it, and s_in None for the first layer, which reads the inputs).
+    s_in x is the unsigned code below: with s = +-1, (s u - x)^2 = (u - s x)^2 exactly."""
 
     def __init__(self, n_in: int, n_hidden: int, activation_name: str, unit: str, cost: str,
-                 clip_code: bool, generator: torch.Generator):
+                 clip_code: bool, generator: torch.Generator,
+                 signs_in: torch.Tensor | None = None, signs_out: torch.Tensor | None = None):
         super().__init__()
+        self.register_buffer("signs_in", signs_in)
+        self.register_buffer("signs_out", signs_out)
         self.encoder = nn.Linear(n_in, n_hidden)
         nn.init.xavier_uniform_(self.encoder.weight, generator=generator)  # as model.MLP
         nn.init.zeros_(self.encoder.bias)
@@ -70,15 +85,18 @@ class DenoisingAutoEncoder(nn.Module):
         return code.clamp(max=1.0) if self.clip_code else code
 
     def loss(self, corrupted: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Reconstruction cost (summed over inputs, averaged over examples) and the code."""
+        """Reconstruction cost (summed over inputs, averaged over examples) and the code of the
+        clean input, which the L1 penalty takes."""
         code = self.encode(corrupted)
-        pre = F.linear(code, self.encoder.weight.t(), self.decoder_bias)
+        signed = code * self.signs_out if self.signs_out is not None else code
+        pre = F.linear(signed, self.encoder.weight.t(), self.decoder_bias)
+        target = clean * self.signs_in if self.signs_in is not None else clean
         if self.cost == "cross_entropy":
-            cost = F.binary_cross_entropy_with_logits(pre, clean, reduction="none")
+            cost = F.binary_cross_entropy_with_logits(pre, target, reduction="none")
         else:
             unit = {"softplus": F.softplus, "tanh": torch.tanh}[self.unit]
-            cost = (unit(pre) - clean) ** 2
-        return cost.sum(dim=1).mean(), code
+            cost = (unit(pre) - target) ** 2
+        return cost.sum(dim=1).mean(), self.encode(clean)
 
 
 @dataclass
@@ -91,21 +109,34 @@ class Stack:
     history: list[dict] = field(default_factory=list)
 
 
+def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
+                sign_trick: bool) -> list[torch.Tensor | None]:
+    """Each hidden layer's signs as the auto-encoders see them: the network's (sign_pattern)
+    when the stack is signed (rectifier, train.sign_trick, pretrain.signed_codes), else None."""
+    signed = cfg.signed_codes and sign_trick and activation_name == "rectifier"
+    return [sign_pattern(units) if signed else None for units in hidden]
+
+
 def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
-             seed: int, checkpoint: Path, fingerprint: str) -> Stack:
-    """Train the stack layer by layer on the training inputs x; return the finished stack."""
+             seed: int, checkpoint: Path, fingerprint: str, sign_trick: bool = False) -> Stack:
+    """Train the stack layer by layer on the training inputs x; return the finished stack.
+    `sign_trick`: whether the network to be fine-tuned applies it (train.sign_trick)."""
     stack = _resume(checkpoint, fingerprint) or Stack()
     stack.encoders = {k: v.to(x.device) for k, v in stack.encoders.items()}
     sizes = (x.shape[1], *hidden)
+    signs = [s if s is None else s.to(x.device)
+             for s in stack_signs(hidden, activation_name, cfg, sign_trick)]
     while stack.layer < len(hidden):
         k = stack.layer
         unit, cost = reconstruction(activation_name, k, cfg.recipe)
         dae = DenoisingAutoEncoder(sizes[k], sizes[k + 1], activation_name, unit, cost,
                                    clip_code=cost == "cross_entropy" and activation_name == "rectifier",
-                                   generator=torch.Generator().manual_seed(seed * 1000 + k)).to(x.device)
+                                   generator=torch.Generator().manual_seed(seed * 1000 + k),
+                                   signs_in=signs[k - 1] if k else None,
+                                   signs_out=signs[k]).to(x.device)
         if stack.current:
             dae.load_state_dict(stack.current)
-        inputs = _codes_below(x, stack.encoders, k, activation_name)
+        inputs = _codes_below(x, stack.encoders, k, activation_name, signs)
         step = ENGINES[cfg.engine](dae, cfg.lr, cfg.l1)
         while stack.epoch < cfg.epochs:
             stack.epoch += 1
@@ -161,34 +192,45 @@ def _epoch(step, inputs: torch.Tensor, cfg: Pretrain, seed: int) -> tuple[float,
     return recon, l1
 
 
+def _up(h: torch.Tensor, encoders: dict, k: int, act, signs) -> tuple[torch.Tensor, torch.Tensor]:
+    """Layer k's code of h, and what it passes up (the code with its signs, in a signed stack)."""
+    code = act(F.linear(h, encoders[f"hidden.{k}.weight"], encoders[f"hidden.{k}.bias"]))
+    return code, (code * signs[k] if signs and signs[k] is not None else code)
+
+
 @torch.no_grad()
-def _codes_below(x: torch.Tensor, encoders: dict, layer: int, activation_name: str) -> torch.Tensor:
-    """The noise-free input of layer `layer`: x passed through the trained encoders below it.
-    Codes are taken before the sign trick (see fine_tuning_state)."""
+def _codes_below(x: torch.Tensor, encoders: dict, layer: int, activation_name: str,
+                 signs: list | None = None) -> torch.Tensor:
+    """The noise-free input of layer `layer`: x passed through the trained encoders below it
+    (signed codes in a signed stack)."""
     act = activation(activation_name)
     for k in range(layer):
-        x = act(F.linear(x, encoders[f"hidden.{k}.weight"], encoders[f"hidden.{k}.bias"]))
+        _, x = _up(x, encoders, k, act, signs)
     return x
 
 
 @torch.no_grad()
-def code_sparsity(x: torch.Tensor, encoders: dict, activation_name: str, batch: int) -> list[dict]:
+def code_sparsity(x: torch.Tensor, encoders: dict, activation_name: str, batch: int,
+                  signs: list | None = None) -> list[dict]:
     """Each layer's measures (exact sparsity, dead units, mean) on the codes of x."""
     act = activation(activation_name)
     meters = [LayerMeter() for _ in range(len(encoders) // 2)]
     for i in range(0, len(x), batch):
         h = x[i:i + batch]
         for k, meter in enumerate(meters):     # one pass up the stack per batch
-            h = act(F.linear(h, encoders[f"hidden.{k}.weight"], encoders[f"hidden.{k}.bias"]))
-            meter.update(h)
+            code, h = _up(h, encoders, k, act, signs)
+            meter.update(code)
     return [meter.result() for meter in meters]
 
 
-def fine_tuning_state(encoders: dict, signs: dict[int, torch.Tensor]) -> dict:
-    """The stack as the network's hidden layers. The auto-encoders saw unsigned codes; the network
-    feeds layer k+1 the code of layer k times its signs (the sign trick), so layer k+1's input
-    weights take the same signs and compute exactly what the auto-encoder computed."""
+def fine_tuning_state(encoders: dict, signs: dict[int, torch.Tensor], signed: bool) -> dict:
+    """The stack as the network's hidden layers. A signed stack already reads signed codes, as the
+    network does: its encoders are the hidden layers as they are. An unsigned stack's
+    auto-encoders saw unsigned codes; the network feeds layer k+1 the code of layer k times its
+    signs, so layer k+1's input weights take the same signs and compute what the stack computed."""
     state = dict(encoders)
+    if signed:
+        return state
     for k, sign in signs.items():
         key = f"hidden.{k + 1}.weight"
         if key in state:

@@ -164,9 +164,12 @@ def _lr_view(lrs: pd.DataFrame) -> pd.DataFrame:
         "data set": lrs["dataset"], "activation": lrs["activation"],
         "pre-training": lrs["pretraining"], "learning rate": [f"{x:g}" for x in lrs["lr"]],
         "n seeds": lrs["n_seeds"],
-        "valid error: mean ± sd": [_pm(m, s) for m, s in
-                                   zip(lrs["valid_error_mean"], lrs["valid_error_sd"])],
-        "test error: mean": [f"{m:.2f}" for m in lrs["test_error_mean"]],
+        "valid error: mean ± sd": [f"diverged ({d} of {n} seeds)" if d else _pm(m, s)
+                                   for m, s, d, n in zip(lrs["valid_error_mean"],
+                                                         lrs["valid_error_sd"],
+                                                         lrs.get("diverged", 0 * lrs["lr"]),
+                                                         lrs["n_seeds"])],
+        "test error: mean": ["" if m != m else f"{m:.2f}" for m in lrs["test_error_mean"]],
         "selected": [("yes" if s else "no") + (" (tie)" if t else "")
                      for s, t in zip(lrs["selected"], lrs["tied"])]})
 

@@ -2,7 +2,9 @@
 
 collect() reads every results/<dataset>/<activation>/<pretraining>/lr<lr>/seed<seed>/metrics.json
 into one flat DataFrame, refusing a file that lacks a key or holds NaN/inf, so no NaN reaches a
-table, and marks the runs of each configuration's chosen learning rate (rectifier.selection);
+table, and marks the runs of each configuration's chosen learning rate (rectifier.selection). A
+run that diverged (its `diverged` holds the reason) has no test measures (null in its file, NaN in
+the frame) and an infinite validation error, so that selection never picks it;
 collect_pretraining() does the same for pretrained/<dataset>/<activation>/seed<seed>/.
 load_histories() reads each job's history.csv, checked the same way.
 """
@@ -34,6 +36,9 @@ PRETRAIN_INTEGERS = ("seed", "epochs", "minibatch", "n_train")
 PRETRAIN_NAMES = ("dataset", "activation", "pretraining", "recipe", "device")
 PRETRAIN_PER_LAYER = ("recon_loss",) + PER_LAYER
 PRETRAIN_HISTORY_COLUMNS = ("layer", "epoch", "recon_loss", "l1", "seconds")
+# What a diverged training run cannot have measured: null in its metrics.json.
+UNMEASURED = ("test_error_pct", "valid_error_pct", "sparsity_pct_mean", "sparsity_pct",
+              "dead_units", "mean_activation")
 
 
 class _Keys(NamedTuple):
@@ -71,7 +76,11 @@ def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
     for path in _paths(source, "collect"):
         m = _read_metrics(path, TRAINING_KEYS)
         job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]))
-        rows.append(_flatten(m, path, job, TRAINING_KEYS))
+        row = _flatten(m, path, job, TRAINING_KEYS)
+        if m.get("diverged"):
+            row.update(test_error_pct=math.nan, sparsity_pct_mean=math.nan,
+                       valid_error_pct=math.inf)
+        rows.append(row)
     runs = _ordered(_unique(pd.DataFrame(rows)), by=["lr", "seed"], ascending=[False, True])
     return runs
 
@@ -126,6 +135,13 @@ def _read_metrics(path: Path, keys: _Keys) -> dict:
             raise ValueError(f"{path}: missing required key {key!r}")
     _check_finite(m, path)
     bad = lambda key, what: ValueError(f"{path}: key {key!r} must be {what}, got {m[key]!r}")
+    diverged = m.get("diverged")
+    if diverged is not None and not (isinstance(diverged, str) and diverged):
+        raise bad("diverged", "null or the reason, a non-empty string")
+    if diverged:        # what it could not measure is null; check the rest
+        keys = _Keys(*(tuple(k for k in group if k not in UNMEASURED)
+                       for group in (keys.numbers, keys.integers, keys.names, keys.per_layer,
+                                     keys.flags)))
     for key in keys.numbers:
         if not _is_number(m[key]):
             raise bad(key, "a number")
@@ -175,6 +191,8 @@ def _flatten(m: dict, path: Path, job: str, keys: _Keys) -> dict:
     """Scalars as they are; lists of numbers as <key>_l1, <key>_l2, ...; dicts as <key>_<sub>."""
     row = {"job_id": job, "run_dir": str(path.parent)}
     for key, value in m.items():
+        if value is None and key in UNMEASURED:     # a diverged run's: collect() sets them
+            continue
         if key == "hidden":
             row["hidden"] = "-".join(str(int(h)) for h in value)
             row["n_layers"] = len(value)

@@ -42,8 +42,11 @@ def groups(runs: pd.DataFrame):
 
 
 def mean_sd(values: np.ndarray) -> tuple[float, float]:
-    """Mean and sample sd (ddof=1); sd is NaN for a single seed, which has no spread."""
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
+    """Mean and sample sd (ddof=1); sd is NaN for a single seed, which has no spread, and
+    where a value is infinite (a diverged run's validation error)."""
+    if len(values) < 2 or not np.isfinite(values).all():
+        return float(values.mean()), math.nan
+    return float(values.mean()), float(values.std(ddof=1))
 
 
 # -------------------------------------------------------------------------- learning-rate choice
@@ -57,21 +60,26 @@ def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
     """Per configuration and learning rate (larger first): seeds, validation error (mean ± sd),
     mean test error, and `selected`: the rate with the lowest mean validation error over its
     seeds, as the paper picks; a tie goes to the larger rate, and `tied` marks the rates that
-    tied for the best."""
+    tied for the best. `diverged` counts the seeds whose run diverged: their validation error is
+    infinite, so such a rate is never selected, and a configuration whose every rate diverged has
+    none selected."""
     rows = []
     for key, g in groups(runs):
         by_lr = sorted(g.groupby("lr"), key=lambda item: -item[0])
         means = [h["valid_error_pct"].mean() for _, h in by_lr]
-        tied = [lr for (lr, _), m in zip(by_lr, means) if _same(m, min(means))]
+        best = min(means)
+        tied = [lr for (lr, _), m in zip(by_lr, means) if math.isfinite(best) and _same(m, best)]
         for lr, h in by_lr:
             valid_mean, valid_sd = mean_sd(h["valid_error_pct"].to_numpy(float))
             rows.append({**dict(zip(KEY, key)), "lr": float(lr), "n_seeds": len(h),
                          "valid_error_mean": valid_mean, "valid_error_sd": valid_sd,
                          "test_error_mean": float(h["test_error_pct"].mean()),
-                         "selected": lr == max(tied), "tied": len(tied) > 1 and lr in tied})
+                         "diverged": int(h["valid_error_pct"].eq(math.inf).sum()),
+                         "selected": bool(tied) and lr == max(tied),
+                         "tied": len(tied) > 1 and lr in tied})
     return pd.DataFrame(rows, columns=KEY + ["lr", "n_seeds", "valid_error_mean",
-                                             "valid_error_sd", "test_error_mean", "selected",
-                                             "tied"])
+                                             "valid_error_sd", "test_error_mean", "diverged",
+                                             "selected", "tied"])
 
 
 def mark_selected(runs: pd.DataFrame) -> pd.DataFrame:

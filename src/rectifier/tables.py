@@ -138,7 +138,7 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
     table = runs[columns].copy()
     dead = runs.filter(regex=r"^dead_units_l\d+$")
     table.insert(columns.index("sparsity_pct_mean") + 1, "dead_units",
-                 dead.sum(axis=1, min_count=1).astype(int))
+                 dead.sum(axis=1, min_count=1).astype("Int64"))     # <NA>: diverged
     return table.reset_index(drop=True)
 
 

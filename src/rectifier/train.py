@@ -1,6 +1,7 @@
 """Supervised training as the paper: plain minibatch SGD at a constant learning rate on the
 negative log-likelihood plus the L1 activation penalty; early stopping on validation error,
-keeping the best epoch's weights.
+keeping the best epoch's weights. A run whose loss stops being finite ends there, diverged, with
+the reason kept: a candidate learning rate too large for its network, which selection skips.
 
 Two engines run the SGD step (`train.engine`): `fused` (rectifier.fused, by hand, the default) and
 `autograd` (`AutogradStep` below, torch.optim.SGD on autograd's gradients), the reference a
@@ -32,10 +33,6 @@ from .sparsity import LayerMeter, l1_penalty
 log = logging.getLogger("rectifier.train")
 
 
-class Diverged(RuntimeError):
-    """The training loss stopped being finite."""
-
-
 @dataclass
 class State:
     """Everything a resumed run needs; plain tensors and numbers, so weights_only loading works."""
@@ -45,6 +42,7 @@ class State:
     bad_epochs: int = 0
     best_model: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
+    diverged: str = ""          # why the loss stopped being finite; empty while it is finite
 
 
 def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: int,
@@ -53,19 +51,22 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
     x, y = train
     state = _resume(checkpoint, fingerprint, model, cfg) or State()
     step = sgd_step(model, cfg)
-    while state.epoch < cfg.max_epochs and state.bad_epochs < cfg.patience:
+    while state.epoch < cfg.max_epochs and state.bad_epochs < cfg.patience and not state.diverged:
         state.epoch += 1
         started = time.perf_counter()
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(
             seed * 100_003 + state.epoch)).to(x.device)
         sums = _epoch(step, model, x[order], y[order], cfg.minibatch)
         nll, l1, errors = (float(s) / len(x) for s in sums)
-        if not (math.isfinite(nll) and math.isfinite(l1)):
-            raise Diverged(f"training loss became {nll + l1} at epoch {state.epoch} "
-                           f"(train.lr={cfg.lr}); a smaller learning rate may train")
-        valid_nll, valid_error = evaluate(model, *valid, cfg.eval_batch)
-        if not math.isfinite(valid_nll):
-            raise Diverged(f"validation NLL became {valid_nll} at epoch {state.epoch}")
+        valid_nll, valid_error = (evaluate(model, *valid, cfg.eval_batch)
+                                  if math.isfinite(nll + l1) else (math.nan, math.nan))
+        if not (math.isfinite(nll + l1) and math.isfinite(valid_nll)):
+            what = "training loss" if not math.isfinite(nll + l1) else "validation NLL"
+            state.diverged = (f"{what} became {nll + l1 if what[0] == 't' else valid_nll} at "
+                              f"epoch {state.epoch} (train.lr={cfg.lr:g})")
+            log.warning("diverged: %s; the run ends here and is not selectable", state.diverged)
+            _save(checkpoint, fingerprint, model, state)
+            break
         if valid_error < state.best_valid_error:
             state.best_epoch, state.best_valid_error, state.bad_epochs = state.epoch, valid_error, 0
             state.best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -78,7 +79,8 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
         log.info("epoch %d: train nll %.4f, l1 %.4f, valid error %.2f%% (best %.2f%% at %d)",
                  state.epoch, nll, l1, valid_error, state.best_valid_error, state.best_epoch)
         _save(checkpoint, fingerprint, model, state)
-    stopped = "early_stopping" if state.bad_epochs >= cfg.patience else "max_epochs"
+    stopped = ("diverged" if state.diverged else
+               "early_stopping" if state.bad_epochs >= cfg.patience else "max_epochs")
     return state, stopped
 
 

@@ -88,6 +88,7 @@ def pretrain_knobs(wildcards):
     """What decides a stack: changing a fine-tuning knob does not redo pre-training."""
     knobs = {
         "pretrain": config["pretrain"],
+        "sign_trick": config["train"]["sign_trick"],  # enters a signed stack
         "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
         "device": config["device"],
     }
