@@ -59,11 +59,14 @@ def test_markdown_content(rendered):
     md = rendered[0]["markdown"].read_text()
     assert "](figures/test_error.png)" in md and "](figures/curves.png)" in md
     assert "Claim under test" in md and "truly sparse codes" in md
-    # Table 1 row: ours 1.20 ± 0.20 over 3 seeds, paper 1.43, difference -0.23, reproduced
+    # Table 1 row: ours 1.20 ± 0.20 over 3 seeds, paper 1.43, difference -0.23 with its 90%
+    # interval, too wide for the default margin to decide
     row = next(line for line in md.splitlines() if "| mnist" in line and "rectifier" in line)
-    assert "1.20 ± 0.20" in row and "1.43" in row and "-0.23" in row and "reproduced" in row
+    assert "1.20 ± 0.20" in row and "1.43" in row and "-0.23 [-0.57, +0.11]" in row
+    assert "| inconclusive" in row
+    assert "margin fixed in params.yaml before the run: 0.5 points here" in md
     single = next(line for line in md.splitlines() if "| mnist" in line and "softplus" in line)
-    assert tables.VERDICT_SINGLE in single and "±" not in single.split("|")[5]
+    assert "inconclusive (1 seed; a verdict needs 3)" in single and "±" not in single.split("|")[5]
     assert "1.77" in single and "+0.13" in single
     sigmoid = next(line for line in md.splitlines() if "| mnist" in line and "sigmoid" in line)
     assert tables.VERDICT_NO_FIGURE in sigmoid
@@ -77,7 +80,7 @@ def test_report_states_protocol_compute_and_deviations(rendered):
     assert "Learning rate fixed at 0.01 (deviation passed in)." in md
     assert "Data set digits is not one of the paper's" in md
     assert "Sigmoid networks are our extension" in md
-    assert "2 of 5 configurations have a single seed" in md
+    assert "3 of 5 configurations have fewer than 3 seeds" in md
     assert "nistp (not public)" in md
     assert "No network was pre-trained" in md
     assert "2 run(s) recorded no git commit." in md
@@ -107,7 +110,7 @@ def test_render_from_tables_folder(tmp_path):
     paths = report.render(runs, load_histories(runs), tmp_path / "tables",
                           tmp_path / "out")
     md = paths["markdown"].read_text()
-    assert "1.50" in md and tables.VERDICT_SINGLE in md and "+0.07" in md
+    assert "1.50" in md and "inconclusive (1 seed" in md and "+0.07" in md
     assert "49.96 (?)" in md and "+0.04" in md          # provisional paper cell flagged
     assert "1 of the paper's figures compared here are provisional" in md
     assert "No network was pre-trained" not in md          # the cifar10 run is fine-tuned

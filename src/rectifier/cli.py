@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = stages.add_parser("report", help="render the report")
     report.add_argument("--out", required=True, type=Path)
+    report.add_argument("--tables", type=Path,
+                        help="the tables stage's folder (default: build the tables here)")
     report.add_argument("--pretrained", nargs="*", type=Path, default=[],
                         help="metrics.json of each pre-training job")
     report.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
@@ -97,14 +99,15 @@ def _tables(params, args) -> None:
     from . import tables
     from .runs import collect, load_histories
     runs = collect(args.runs)
-    tables.write(tables.build(runs), args.out, args.summary)
+    tables.write(tables.build(runs, params.margins), args.out, args.summary)
     if args.plots:
         tables.write_plots(runs, load_histories(runs), args.plots)
 
 
 def _report(params, args) -> None:
     from . import report
-    report.render_from_metrics(params, args.runs, args.out, pretrain_metrics=args.pretrained)
+    report.render_from_metrics(params, args.runs, args.out, pretrain_metrics=args.pretrained,
+                               tables=args.tables)
 
 
 STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "tables": _tables, "report": _report}

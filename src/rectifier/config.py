@@ -69,6 +69,7 @@ class Params:
     hidden_per_dataset: dict[str, tuple[int, ...]]
     train: Train
     pretrain: Pretrain
+    margins: dict[str, float]           # verdicts.margin: data set (or "default") -> points
     device: str
     tracking: Tracking
     raw: dict[str, Any]
@@ -87,6 +88,7 @@ class Params:
             hidden_per_dataset={k: tuple(v) for k, v in model["hidden_per_dataset"].items()},
             train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"])}),
             pretrain=Pretrain(**raw["pretrain"]),
+            margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
             device=raw["device"],
             tracking=Tracking(**raw["tracking"]),
             raw=raw,

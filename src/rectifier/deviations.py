@@ -7,6 +7,7 @@ from collections import Counter
 import pandas as pd
 
 from rectifier import paper
+from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
 
 STOPPED = {"early_stopping": "stopped early", "max_epochs": "ran to max epochs"}
@@ -40,10 +41,10 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
                      "pre-training rows are not compared.")
     else:
         found.append(_pretraining_facts(pretraining))
-    single = t1[t1["n_seeds"] < 2]
-    if len(single):
-        found.append(f"{len(single)} of {len(t1)} configurations have a single seed: no spread, "
-                     "so no verdict for them.")
+    few = t1[t1["n_seeds"] < MIN_SEEDS]
+    if len(few):
+        found.append(f"{len(few)} of {len(t1)} configurations have fewer than {MIN_SEEDS} "
+                     "seeds: their verdicts are inconclusive whatever the numbers.")
     seeds = sorted(set(t1["n_seeds"]))
     if len(seeds) > 1:
         found.append("Configurations have unequal numbers of seeds "

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rectifier import atomic, figures, paper
@@ -26,7 +27,7 @@ from rectifier.selection import KEY, selected_runs
 from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried, span
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
-TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect")
+TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect", "comparisons")
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
                      "init": "initialisation", "eval_batch": "evaluation batch",
@@ -82,9 +83,9 @@ def _seconds(s: float) -> str:
     return f"{s:.1f} s" if s < 120 else f"{s:.0f} s ({s / 3600:.2f} h)"
 
 
-def _load_tables(source, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _load_tables(source, runs: pd.DataFrame, margins) -> dict[str, pd.DataFrame]:
     if source is None:
-        built = tbl.build(runs)
+        built = tbl.build(runs, margins)
         return {name: built[name] for name in TABLES}
     if isinstance(source, Mapping):
         return dict(source)
@@ -114,15 +115,33 @@ def _table1_view(t1: pd.DataFrame) -> pd.DataFrame:
         "min–max": [f"{a:.2f}–{b:.2f}"
                     for a, b in zip(t1["test_error_min"], t1["test_error_max"])],
         "paper": [_paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
-        "difference": ["" if d != d else f"{d:+.2f}" for d in t1["difference"]],
+        "difference (90% CI)": [_difference(d, lo, hi) for d, lo, hi in
+                                zip(t1["difference"], t1["diff_ci90_low"], t1["diff_ci90_high"])],
         "verdict": t1["verdict"]})
+
+
+def _difference(d: float, low: float, high: float) -> str:
+    """A difference with the 90% interval the verdict rests on, where there is one."""
+    if d != d:
+        return ""
+    return f"{d:+.2f}" + ("" if low != low else f" [{low:+.2f}, {high:+.2f}]")
+
+
+def _verdict_text(margins: pd.Series) -> str:
+    shown = ", ".join(dict.fromkeys(f"{m:g}" for m in margins if m == m)) or "none applied"
+    return ("Verdict (an equivalence test, margin fixed in params.yaml before the run: "
+            f"{shown} points here): reproduced when the 90% interval of the difference lies "
+            "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
+            "inconclusive otherwise, and with fewer than 3 seeds. The interval is Student-t on "
+            "our seeds, the paper's figure taken as fixed, and our sd floored at the binomial "
+            "standard error of a test error on the test set's size (seeds share one test set).")
 
 
 def _unavailable_view() -> pd.DataFrame:
     """Table 1's rows for the paper's data sets that cannot be had: kept, marked, not dropped."""
     rows = [{"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
              "ours: mean ± sd": "not available", "95% CI": "", "min–max": "",
-             "paper": _paper_cell(fig.value, fig.provisional), "difference": "",
+             "paper": _paper_cell(fig.value, fig.provisional), "difference (90% CI)": "",
              "verdict": f"not available ({paper.unavailable(d)})"}
             for (d, a, p), fig in paper.TABLE1.items() if paper.unavailable(d)]
     return pd.DataFrame(rows)
@@ -148,6 +167,8 @@ def _sparsity_view(sp: pd.DataFrame) -> pd.DataFrame:
                          "pre-training": sp["pretraining"], "n seeds": sp["n_seeds"],
                          "all layers": [_pm(m, s) for m, s in
                                         zip(sp["sparsity_mean"], sp["sparsity_sd"])]})
+    if "layer_average" in sp and not np.allclose(sp["layer_average"], sp["sparsity_mean"]):
+        view["average of layers"] = [f"{m:.1f}" for m in sp["layer_average"]]
     for i in layers:
         view[f"layer {i}"] = ["" if m != m else _pm(m, s)
                               for m, s in zip(sp[f"l{i}_mean"], sp[f"l{i}_sd"])]
@@ -208,7 +229,29 @@ def _effect_view(effect: pd.DataFrame) -> pd.DataFrame:
         "difference ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
                             for d, s in zip(effect["difference"], effect["difference_sd"])],
         "paper's difference": [_paper_cell(v, p, signed=True) for v, p in
-                               zip(effect["paper_difference"], effect["paper_provisional"])]})
+                               zip(effect["paper_difference"], effect["paper_provisional"])],
+        **_comparison_columns(effect)})
+
+
+def _comparison_columns(table: pd.DataFrame) -> dict:
+    """Ours minus the paper's difference, its 90% interval, and the verdict."""
+    return {"ours − paper's (90% CI)": [
+                _difference(d - p, lo, hi) for d, p, lo, hi in
+                zip(table["difference"], table["paper_difference"], table["diff_ci90_low"],
+                    table["diff_ci90_high"])],
+            "verdict": table["verdict"]}
+
+
+def _comparisons_view(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": table["dataset"], "pre-training": table["pretraining"],
+        "comparison": [f"{a} − {b}" for a, b in zip(table["a"], table["b"])],
+        "n seeds": [f"{a} / {b}" for a, b in zip(table["n_seeds_a"], table["n_seeds_b"])],
+        "ours ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
+                      for d, s in zip(table["difference"], table["difference_sd"])],
+        "paper": [_paper_cell(v, p, signed=True) for v, p in
+                  zip(table["paper_difference"], table["paper_provisional"])],
+        **_comparison_columns(table)})
 
 
 def _pretraining_view(pt: pd.DataFrame) -> pd.DataFrame:
@@ -311,16 +354,18 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            tables: Mapping[str, pd.DataFrame] | str | Path | None, out_dir: str | Path, *,
            deviations: Iterable[str] = (), title: str = TITLE, context: str = "",
            pretraining: pd.DataFrame | None = None,
-           pretraining_histories: Mapping[str, pd.DataFrame] | None = None) -> dict:
+           pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
+           margins: Mapping[str, float] = tbl.DEFAULT_MARGINS) -> dict:
     """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
 
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
     `runs`; `deviations` are the caller's, listed before those detected from the runs.
     `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
+    `margins` (params.yaml's verdicts.margin) judge the cells when the tables are built here.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
-    loaded = _load_tables(tables, runs)
+    loaded = _load_tables(tables, runs, margins)
     t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
     chosen = selected_runs(runs)            # what Table 1 reports: the figures show the same
     pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
@@ -352,9 +397,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(2, "Table 1: test error (%)")
     doc.para("Ours as mean ± sd (ddof 1) over seeds with a 95% Student-t interval of the mean; "
-             "difference = our mean minus the paper's figure. Verdict: reproduced when the "
-             "paper's figure lies within our seeds' [min, max] or within mean ± 2 sd. A paper "
-             "figure marked (?) could not be confirmed against the PDF and is provisional."
+             "difference = our mean minus the paper's figure. " + _verdict_text(t1["margin"])
+             + " A paper figure marked (?) could not be confirmed against the PDF and is "
+             "provisional."
              + (" Each configuration at its selected learning rate (see Learning rate)."
                 if runs["lr"].nunique() > 1 else ""))
     no_figure = [d for d in dict.fromkeys(runs["dataset"]) if not paper.in_paper(d)]
@@ -379,6 +424,15 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "set beside it.")
         doc.table(reviews)
 
+    comparisons = loaded["comparisons"]
+    if len(comparisons):
+        doc.heading(2, "The paper's comparisons of activations")
+        doc.para("The rectifier's mean test error minus tanh's and softplus's, each at its "
+                 "selected learning rate, beside the same difference in the paper's Table 1; "
+                 "± is the sd of a difference of means. The verdict judges ours minus the "
+                 "paper's difference with the rule of Table 1 (Welch interval).")
+        doc.table(_comparisons_view(comparisons))
+
     doc.heading(2, "Effect of pre-training")
     effect = loaded["pretraining_effect"]
     if len(effect):
@@ -386,7 +440,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "for each (data set, activation) run both ways, each at its selected learning "
                  "rate: negative means pre-training helped. ± is the sd of a difference of "
                  "means, sqrt(sd_dae²/n_dae + sd_none²/n_none), left out when either side has a "
-                 "single seed. The paper's difference is dae minus none in its Table 1.")
+                 "single seed. The paper's difference is dae minus none in its Table 1; the "
+                 "verdict judges ours minus the paper's with the rule of Table 1.")
         doc.table(_effect_view(effect))
     else:
         doc.para("No (data set, activation) was run both with and without pre-training: there "
@@ -399,7 +454,10 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(2, "Exact sparsity")
     doc.para("Exact sparsity: % of hidden activations on the test set that are exactly zero "
-             "(mean ± sd over seeds); all layers = mean over hidden units. Dead units: units zero "
+             "(mean ± sd over seeds); all layers = mean over hidden units, which weighs each "
+             "layer by its width (where the widths differ, as NORB's 4000 and 2000, the plain "
+             "average of the layers is shown too: the paper's 'average exact sparsity of the "
+             "hidden layers' may mean either). Dead units: units zero "
              "on every test example (mean over seeds). The paper gives one average for rectifier "
              "networks (L1 0.001), set beside our rectifier rows.")
     doc.table(_sparsity_view(sp))
@@ -464,18 +522,20 @@ def _pretraining_section(doc: _Doc, pre: pd.DataFrame, png: bytes) -> None:
 
 def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Path, *,
                         deviations: Iterable[str] = (),
-                        pretrain_metrics: Iterable[str | Path] = ()) -> dict:
+                        pretrain_metrics: Iterable[str | Path] = (),
+                        tables: str | Path | None = None) -> dict:
     """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
-    the pre-training jobs' when given, and render. `params` is accepted for the stage's uniform
-    signature; every number shown comes from the jobs' files, which record the settings they
-    ran with."""
+    the pre-training jobs' when given, and render, with the tables the tables stage wrote to
+    `tables` (built here with params' margins when None). Every number shown comes from the
+    jobs' files, which record the settings they ran with."""
     runs = collect(list(metrics))
     pretrain_metrics = list(pretrain_metrics)
     pre = collect_pretraining(pretrain_metrics) if pretrain_metrics else None
     context = (f"Built from {len(runs)} runs' metrics.json and history.csv files"
                + (f" and {len(pre)} pre-training jobs'" if pre is not None else "")
                + " (files are the truth; MLflow is not queried).")
-    return render(runs, load_histories(runs), None, out_dir, deviations=deviations,
+    return render(runs, load_histories(runs), tables, out_dir, deviations=deviations,
                   context=context, pretraining=pre,
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
-                                         if pre is not None else None))
+                                         if pre is not None else None),
+                  margins=params.margins if params else tbl.DEFAULT_MARGINS)

@@ -1,8 +1,9 @@
 """Tables of the reproduction, built from the jobs' files (rectifier.runs; never from MLflow).
 
 As the paper, each configuration (data set, activation, pre-training) keeps the learning rate with
-the best validation error (rectifier.selection); table1(), sparsity() and pretraining_effect() use
-only those runs and set our mean ± sd over seeds beside the paper's figures (rectifier.paper).
+the best validation error (rectifier.selection); table1(), sparsity(), pretraining_effect() and
+comparisons() use only those runs and set our mean ± sd over seeds beside the paper's figures
+(rectifier.paper), judged by rectifier.verdicts against the margins of params.yaml.
 write() saves each table as CSV and Markdown, plus summary.json for `dvc metrics show`.
 """
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rectifier import atomic, paper
+from rectifier import atomic, paper, verdicts
 from rectifier.selection import KEY, groups, mark_selected, mean_sd, select_lr, selected_runs
 
 VERDICT_NO_FIGURE = "no published figure"
-VERDICT_SINGLE = "single seed: spread unknown"
+DEFAULT_MARGINS = {"default": 0.5}     # params.yaml's verdicts.margin when a caller gives none
+# The paper's comparisons between activations (its claim: the rectifier is the best).
+ACTIVATION_PAIRS = (("rectifier", "tanh"), ("rectifier", "softplus"))
 
 # Columns that write() and the report show with %g: learning rates span orders of magnitude,
 # and 0.0001 at two decimals would read 0.00.
@@ -34,17 +37,23 @@ def _column_mean_sd(g: pd.DataFrame, column: str) -> tuple[float, float]:
     return mean_sd(values) if len(values) else (math.nan, math.nan)
 
 
-def verdict(values: Iterable[float], published: float | None) -> str:
-    """Reproduced when the paper's figure lies within [min, max] of our seeds or within
-    mean ± 2 sd; one seed has no spread to judge by, so it gets a caveat rather than a verdict."""
-    values = np.asarray(list(values), dtype=float)
-    if published is None:
-        return VERDICT_NO_FIGURE
-    if len(values) < 2:
-        return VERDICT_SINGLE
-    mean, sd = mean_sd(values)
-    inside = values.min() <= published <= values.max() or abs(mean - published) <= 2 * sd
-    return "reproduced" if inside else "not reproduced"
+def margin(margins: Mapping[str, float], dataset: str) -> float:
+    return float(margins.get(dataset, margins["default"]))
+
+
+def _side(g: pd.DataFrame) -> verdicts.Side:
+    """A configuration's selected runs as the verdict rule sees them."""
+    return verdicts.Side(tuple(g["test_error_pct"].to_numpy(float)), int(g["n_test"].min()))
+
+
+def _verdict_columns(result: verdicts.Verdict | None) -> dict:
+    """The verdict and the 90% interval it rests on (NaN where there is none)."""
+    if result is None:
+        return {"margin": math.nan, "diff_ci90_low": math.nan, "diff_ci90_high": math.nan,
+                "verdict": VERDICT_NO_FIGURE}
+    text = result.verdict + (f" ({result.reason})" if result.reason else "")
+    return {"margin": result.margin, "diff_ci90_low": result.ci90[0],
+            "diff_ci90_high": result.ci90[1], "verdict": text}
 
 
 def _ci95(sd: float, n: int) -> float:
@@ -55,9 +64,9 @@ def _ci95(sd: float, n: int) -> float:
     return float(t.ppf(0.975, n - 1) * sd / math.sqrt(n))
 
 
-def table1(runs: pd.DataFrame) -> pd.DataFrame:
+def table1(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
     """Test error (%) per configuration over the seeds of its selected learning rate, beside the
-    paper's Table 1."""
+    paper's Table 1, with the verdict of rectifier.verdicts.cell."""
     rows = []
     for (dataset, activation, pretraining), g in groups(selected_runs(runs)):
         errors = g["test_error_pct"].to_numpy(float)
@@ -72,40 +81,76 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
             "paper": fig.value if fig else math.nan,
             "paper_provisional": bool(fig and fig.provisional),
             "difference": mean - fig.value if fig else math.nan,
-            "verdict": verdict(errors, fig.value if fig else None),
+            **_verdict_columns(verdicts.cell(_side(g), fig.value, margin(margins, dataset))
+                               if fig else None),
         })
     return pd.DataFrame(rows)
 
 
-def pretraining_effect(runs: pd.DataFrame) -> pd.DataFrame:
+def _selected_sides(runs: pd.DataFrame) -> dict[tuple[str, str, str], verdicts.Side]:
+    return {key: _side(g) for key, g in groups(selected_runs(runs))}
+
+
+def _comparison(a: verdicts.Side, b: verdicts.Side, paper_a, paper_b, dataset: str,
+                margins: Mapping[str, float]) -> dict:
+    """Our difference (a - b) with its sd, the paper's, and the verdict on the two."""
+    published = paper_a.value - paper_b.value if paper_a and paper_b else None
+    result = (verdicts.comparison(a, b, published, margin(margins, dataset))
+              if published is not None else None)
+    sd = (math.sqrt(np.var(a.errors, ddof=1) / len(a.errors) + np.var(b.errors, ddof=1)
+                    / len(b.errors)) if min(len(a.errors), len(b.errors)) > 1 else math.nan)
+    return {"difference": a.mean - b.mean, "difference_sd": sd,
+            "paper_difference": published if published is not None else math.nan,
+            "paper_provisional": bool(published is not None
+                                      and (paper_a.provisional or paper_b.provisional)),
+            **_verdict_columns(result)}
+
+
+def comparisons(runs: pd.DataFrame,
+                margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
+    """The paper's comparisons of activations: per data set and pre-training, the rectifier's mean
+    test error minus tanh's and softplus's, beside the paper's, with a verdict on the two."""
+    sides = _selected_sides(runs)
+    rows = []
+    for (dataset, activation, pretraining), side in sides.items():
+        for a, b in ACTIVATION_PAIRS:
+            other = sides.get((dataset, b, pretraining))
+            if activation != a or other is None:
+                continue
+            rows.append({"dataset": dataset, "pretraining": pretraining, "a": a, "b": b,
+                         "n_seeds_a": len(side.errors), "n_seeds_b": len(other.errors),
+                         **_comparison(side, other, paper.test_error(dataset, a, pretraining),
+                                       paper.test_error(dataset, b, pretraining), dataset,
+                                       margins)})
+    return pd.DataFrame(rows, columns=[
+        "dataset", "pretraining", "a", "b", "n_seeds_a", "n_seeds_b", "difference",
+        "difference_sd", "paper_difference", "paper_provisional", "margin", "diff_ci90_low",
+        "diff_ci90_high", "verdict"])
+
+
+def pretraining_effect(runs: pd.DataFrame,
+                       margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
     """Per (data set, activation) run both with and without pre-training: mean test error with
     (dae) minus without (none), each at its selected learning rate. The spread is the sd of a
     difference of independent means, sqrt(sd_dae²/n_dae + sd_none²/n_none), NaN when either
-    side has a single seed. Beside it, the paper's own difference (Table 1, dae minus none)."""
-    t1 = table1(runs)
-    cells = dict(zip(t1[KEY].itertuples(index=False, name=None), t1.to_dict("records")))
+    side has a single seed. Beside it, the paper's own difference (Table 1, dae minus none),
+    and the verdict on the two (rectifier.verdicts.comparison)."""
+    sides = _selected_sides(runs)
     rows = []
-    for (dataset, activation, pretraining), dae in cells.items():
-        none = cells.get((dataset, activation, "none"))
+    for (dataset, activation, pretraining), dae in sides.items():
+        none = sides.get((dataset, activation, "none"))
         if pretraining != "dae" or none is None:
             continue
-        published = paper.test_error(dataset, activation, "dae"), paper.test_error(
-            dataset, activation, "none")
-        both = all(published)
         rows.append({
             "dataset": dataset, "activation": activation,
-            "n_seeds_dae": dae["n_seeds"], "n_seeds_none": none["n_seeds"],
-            "test_error_dae": dae["test_error_mean"], "test_error_none": none["test_error_mean"],
-            "difference": dae["test_error_mean"] - none["test_error_mean"],
-            "difference_sd": math.sqrt(dae["test_error_sd"] ** 2 / dae["n_seeds"]
-                                       + none["test_error_sd"] ** 2 / none["n_seeds"]),
-            "paper_difference": published[0].value - published[1].value if both else math.nan,
-            "paper_provisional": both and (published[0].provisional or published[1].provisional),
-        })
+            "n_seeds_dae": len(dae.errors), "n_seeds_none": len(none.errors),
+            "test_error_dae": dae.mean, "test_error_none": none.mean,
+            **_comparison(dae, none, paper.test_error(dataset, activation, "dae"),
+                          paper.test_error(dataset, activation, "none"), dataset, margins)})
     return pd.DataFrame(rows, columns=[
         "dataset", "activation", "n_seeds_dae", "n_seeds_none", "test_error_dae",
         "test_error_none", "difference", "difference_sd", "paper_difference",
-        "paper_provisional"])
+        "paper_provisional", "margin", "diff_ci90_low", "diff_ci90_high", "verdict"])
 
 
 def sparsity(runs: pd.DataFrame) -> pd.DataFrame:
@@ -122,6 +167,10 @@ def sparsity(runs: pd.DataFrame) -> pd.DataFrame:
             row[f"l{i}_mean"], row[f"l{i}_sd"] = _column_mean_sd(g, f"sparsity_pct_l{i}")
         for i in range(1, n_layers + 1):
             row[f"dead_l{i}"] = _column_mean_sd(g, f"dead_units_l{i}")[0]
+        # "Average exact sparsity of the hidden layers" may also mean the layers' plain average;
+        # it differs from the per-unit one (sparsity_mean) where widths differ (NORB).
+        per_layer = g.filter(regex=r"^sparsity_pct_l\d+$").to_numpy(float)
+        row["layer_average"] = float(np.nanmean(per_layer, axis=1).mean())
         published = paper.average_sparsity(dataset) if activation == "rectifier" else None
         row["paper"] = published if published is not None else math.nan
         row["difference"] = mean - published if published is not None else math.nan
@@ -245,7 +294,11 @@ def write_plots(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                           mean.to_csv(index=False, float_format="%.6g"))
 
 
-def build(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every table of the reproduction, by the name write() gives its files."""
-    return {"table1": table1(runs), "sparsity": sparsity(runs), "runs": runs_table(runs),
-            "learning_rates": select_lr(runs), "pretraining_effect": pretraining_effect(runs)}
+def build(runs: pd.DataFrame,
+          margins: Mapping[str, float] = DEFAULT_MARGINS) -> dict[str, pd.DataFrame]:
+    """Every table of the reproduction, by the name write() gives its files; `margins` are
+    params.yaml's verdicts.margin."""
+    return {"table1": table1(runs, margins), "sparsity": sparsity(runs),
+            "runs": runs_table(runs), "learning_rates": select_lr(runs),
+            "pretraining_effect": pretraining_effect(runs, margins),
+            "comparisons": comparisons(runs, margins)}

@@ -12,7 +12,14 @@ STACKS = "pretrained/stacks.txt"  # the list of stacks: the pretrain phase's one
 REPORT = ["reports/report.md", "reports/report.html"]
 TABLES = [
     f"reports/tables/{name}.{ext}"
-    for name in ("table1", "sparsity", "runs", "learning_rates", "pretraining_effect")
+    for name in (
+        "table1",
+        "sparsity",
+        "runs",
+        "learning_rates",
+        "pretraining_effect",
+        "comparisons",
+    )
     for ext in ("csv", "md")
 ]
 SUMMARY = "reports/metrics.json"  # for `dvc metrics show`

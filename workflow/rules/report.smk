@@ -11,6 +11,8 @@ rule tables:
         ],
         summary=SUMMARY,
         plots=directory(PLOTS),
+    params:
+        verdicts=json.dumps(config["verdicts"], sort_keys=True),  # margins change the verdicts
     log:
         "logs/tables.log",
     threads: 1
@@ -43,5 +45,5 @@ rule report:
     conda:
         "../envs/rectifier.yaml"
     shell:
-        "python -m rectifier report --out reports {input.metrics}"
+        "python -m rectifier report --out reports --tables reports/tables {input.metrics}"
         " --pretrained {input.pretrained} 2> {log}"

@@ -1,0 +1,103 @@
+"""Whether a cell, or a comparison, reproduces the paper: an equivalence test with a margin fixed
+before the run (params.yaml, `verdicts.margin`), pure arithmetic on our seeds' test errors.
+
+- reproduced: the 90% interval of (ours - paper) lies inside [-margin, +margin] (two one-sided
+  tests at 5%, the standard test of equivalence);
+- not reproduced: the 95% interval lies wholly outside it;
+- inconclusive: anything else, and whenever a side has fewer than MIN_SEEDS seeds.
+
+The paper's figure is taken as a fixed reference (it gives no spread). Our spread is the sample sd
+over seeds, floored at the binomial standard error of a test error measured on n_test examples:
+seeds share one test set, so their sd can be smaller than the noise of the measurement itself.
+A comparison (rectifier against tanh, with against without pre-training) is judged the same way on
+(our difference - the paper's difference), with the Welch interval of a difference of means.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+MIN_SEEDS = 3
+
+
+@dataclass(frozen=True)
+class Side:
+    """One configuration's test errors (%) over seeds, measured on n_test examples."""
+    errors: tuple[float, ...]
+    n_test: int
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.errors))
+
+    @property
+    def sd(self) -> float:
+        """Sample sd over seeds (ddof 1), floored at the binomial standard error."""
+        spread = float(np.std(self.errors, ddof=1)) if len(self.errors) > 1 else 0.0
+        return max(spread, binomial_se(self.mean, self.n_test))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    difference: float           # ours - paper (a cell), or our difference - the paper's
+    ci90: tuple[float, float]   # interval of `difference`; NaN with fewer than MIN_SEEDS seeds
+    ci95: tuple[float, float]
+    margin: float
+    reason: str = ""            # why inconclusive without an interval
+
+
+def binomial_se(error_pct: float, n_test: int) -> float:
+    """Standard error (points of %) of an error rate measured on n_test examples."""
+    p = min(max(error_pct / 100.0, 0.0), 1.0)
+    return 100.0 * math.sqrt(p * (1.0 - p) / n_test)
+
+
+def _t(level: float, dof: float) -> float:
+    from scipy.stats import t  # scipy comes with scikit-learn
+    return float(t.ppf(0.5 + level / 2.0, dof))
+
+
+def _judge(difference: float, se: float, dof: float, margin: float) -> Verdict:
+    h90, h95 = _t(0.90, dof) * se, _t(0.95, dof) * se
+    ci90, ci95 = (difference - h90, difference + h90), (difference - h95, difference + h95)
+    if -margin <= ci90[0] and ci90[1] <= margin:
+        verdict = REPRODUCED
+    elif ci95[0] > margin or ci95[1] < -margin:
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = INCONCLUSIVE
+    return Verdict(verdict, difference, ci90, ci95, margin)
+
+
+def _too_few(difference: float, margin: float, sides: tuple[Side, ...]) -> Verdict | None:
+    fewest = min(len(s.errors) for s in sides)
+    if fewest >= MIN_SEEDS:
+        return None
+    nan = (math.nan, math.nan)
+    return Verdict(INCONCLUSIVE, difference, nan, nan, margin,
+                   f"{fewest} seed{'s' if fewest != 1 else ''}; a verdict needs {MIN_SEEDS}")
+
+
+def cell(ours: Side, paper: float, margin: float) -> Verdict:
+    """A Table 1 cell: our mean test error against the paper's figure."""
+    difference = ours.mean - paper
+    too_few = _too_few(difference, margin, (ours,))
+    if too_few:
+        return too_few
+    n = len(ours.errors)
+    return _judge(difference, ours.sd / math.sqrt(n), n - 1, margin)
+
+
+def comparison(a: Side, b: Side, paper_difference: float, margin: float) -> Verdict:
+    """A comparison of two configurations: (mean a - mean b) against the paper's (a - b)."""
+    difference = (a.mean - b.mean) - paper_difference
+    too_few = _too_few(difference, margin, (a, b))
+    if too_few:
+        return too_few
+    va, vb = a.sd ** 2 / len(a.errors), b.sd ** 2 / len(b.errors)
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a.errors) - 1) + vb ** 2 / (len(b.errors) - 1))
+    return _judge(difference, math.sqrt(va + vb), dof, margin)
