@@ -64,7 +64,7 @@ def test_markdown_content(rendered):
     row = next(line for line in md.splitlines() if "| mnist" in line and "rectifier" in line)
     assert "1.20 ± 0.20" in row and "1.43" in row and "-0.23 [-0.57, +0.11]" in row
     assert "| inconclusive" in row
-    assert "margin fixed in params.yaml before the run: 0.5 points here" in md
+    assert "margin fixed in params.yaml before the run (here 0.5 points)" in md
     single = next(line for line in md.splitlines() if "| mnist" in line and "softplus" in line)
     assert "inconclusive (1 seed; a verdict needs 3)" in single and "±" not in single.split("|")[5]
     assert "1.77" in single and "+0.13" in single

@@ -128,9 +128,10 @@ def _difference(d: float, low: float, high: float) -> str:
 
 
 def _verdict_text(margins: pd.Series) -> str:
-    shown = ", ".join(dict.fromkeys(f"{m:g}" for m in margins if m == m)) or "none applied"
-    return ("Verdict (an equivalence test, margin fixed in params.yaml before the run: "
-            f"{shown} points here): reproduced when the 90% interval of the difference lies "
+    shown = ", ".join(dict.fromkeys(f"{m:g}" for m in margins if m == m))
+    return ("Verdict: an equivalence test with a margin fixed in params.yaml before the run"
+            + (f" (here {shown} points)" if shown else "") + ": reproduced when the 90% "
+            "interval of the difference lies "
             "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
             "inconclusive otherwise, and with fewer than 3 seeds. The interval is Student-t on "
             "our seeds, the paper's figure taken as fixed, and our sd floored at the binomial "
