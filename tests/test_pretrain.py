@@ -161,3 +161,19 @@ def test_the_l1_penalty_takes_the_clean_inputs_code():
     corrupted = clean * (torch.rand(5, 20, generator=torch.Generator().manual_seed(2)) > 0.5)
     _, code = dae.loss(corrupted, clean)
     assert torch.equal(code, dae.encode(clean)) and not torch.equal(code, dae.encode(corrupted))
+
+
+def test_text_recipe_rescales_the_codes_below_so_the_cost_has_a_floor(digits, tmp_path):
+    """Cross-entropy needs targets in [0, 1]; rectifier codes can exceed 1. As the authors, each
+    auto-encoder above the first reads the code below divided by its largest value on the
+    training set, and the network takes the same scale into its weights."""
+    params, splits = digits
+    x = 10 * torch.from_numpy(splits.x_train)                    # codes well above 1
+    cfg = replace(params.pretrain, epochs=3, recipe="text")
+    stack = pretrain(x, (32, 32), "rectifier", cfg, 1, tmp_path / "resume.pt", "f",
+                     sign_trick=False)
+    assert _codes_below(x, stack.encoders, 1, "rectifier").max() > 1
+    layer2 = [r["recon_loss"] for r in stack.history if r["layer"] == 2]
+    assert min(layer2) >= 0 and layer2[-1] < layer2[0]            # bounded below, and falls
+    assert stack.scales[1] == pytest.approx(float(_codes_below(x, stack.encoders, 1,
+                                                               "rectifier").max()))

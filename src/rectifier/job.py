@@ -138,6 +138,7 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     final = {row["layer"]: row["recon_loss"] for row in stack.history}
     metrics = {
         **asdict(job), "recon_loss": [final[k] for k in sorted(final)],
+        "input_scale": stack.scales,      # text recipe: what each layer's input was divided by
         **_layer_measures(layers), "hidden": list(hidden), **asdict(params.pretrain),
         "n_train": len(splits.y_train), "n_pretrain": len(inputs),
         **_provenance(started, device, splits), "fingerprint": fingerprint,

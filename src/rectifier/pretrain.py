@@ -107,6 +107,7 @@ class Stack:
     encoders: dict = field(default_factory=dict)   # MLP state-dict keys: hidden.<i>.weight/bias
     current: dict = field(default_factory=dict)    # the state of the auto-encoder in training
     history: list[dict] = field(default_factory=list)
+    scales: list[float] = field(default_factory=list)  # each finished layer's input scale
 
 
 def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
@@ -129,14 +130,20 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
     while stack.layer < len(hidden):
         k = stack.layer
         unit, cost = reconstruction(activation_name, k, cfg.recipe)
+        text = cost == "cross_entropy" and activation_name == "rectifier"
         dae = DenoisingAutoEncoder(sizes[k], sizes[k + 1], activation_name, unit, cost,
-                                   clip_code=cost == "cross_entropy" and activation_name == "rectifier",
+                                   clip_code=text,
                                    generator=torch.Generator().manual_seed(seed * 1000 + k),
                                    signs_in=signs[k - 1] if k else None,
                                    signs_out=signs[k]).to(x.device)
         if stack.current:
             dae.load_state_dict(stack.current)
         inputs = _codes_below(x, stack.encoders, k, activation_name, signs)
+        # Text recipe: a cross-entropy target must lie in [0, 1], and a rectifier code below may
+        # not. As the authors, the code below is divided by its largest value; the stack keeps
+        # that scale in this layer's weights, so the network computes what the encoder did.
+        scale = float(inputs.abs().max()) if text and k and inputs.abs().max() > 0 else 1.0
+        inputs.div_(scale)
         step = ENGINES[cfg.engine](dae, cfg.lr, cfg.l1)
         while stack.epoch < cfg.epochs:
             stack.epoch += 1
@@ -150,8 +157,9 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
             log.info("layer %d epoch %d: reconstruction %.4f, l1 %.4f", k + 1, stack.epoch, recon, l1)
             stack.current = {n: t.detach().clone() for n, t in dae.state_dict().items()}
             _save(checkpoint, fingerprint, stack)
-        stack.encoders[f"hidden.{k}.weight"] = dae.encoder.weight.detach().clone()
+        stack.encoders[f"hidden.{k}.weight"] = dae.encoder.weight.detach() / scale
         stack.encoders[f"hidden.{k}.bias"] = dae.encoder.bias.detach().clone()
+        stack.scales.append(scale)
         stack.layer, stack.epoch, stack.current = k + 1, 0, {}
         _save(checkpoint, fingerprint, stack)
     return stack
