@@ -34,5 +34,6 @@ lock:               ## re-resolve requirements.in into requirements.lock in a sc
 	/tmp/rectifier-lock/bin/pip install --quiet -r requirements.in
 	/tmp/rectifier-lock/bin/pip freeze | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > requirements.lock
 
-clean:
-	rm -rf results reports/report.md reports/report.html reports/figures reports/tables .snakemake logs
+clean:              ## every output of the pipeline but the downloaded data (data/)
+	rm -rf results pretrained reports/report.md reports/report.html reports/figures \
+		reports/tables reports/plots reports/metrics.json .snakemake logs

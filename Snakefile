@@ -1,5 +1,6 @@
 # Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, AISTATS 2011): the rule graph.
-# Every knob is in params.yaml; every rule calls `python -m rectifier <stage>`.
+# Every knob is in params.yaml; every rule that computes calls `python -m rectifier <stage>`
+# (the list of stacks, pretrained/stacks.txt, is written by printf).
 from snakemake.utils import min_version, validate
 
 min_version("9.0")

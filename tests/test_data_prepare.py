@@ -14,7 +14,8 @@ from rectifier import config
 from rectifier.data import DownloadError, IdxError, load, prepare, registry
 from rectifier.data.download import ENV_MIRRORS
 
-LOCAL_MNIST = Path("/work/shared/datasets/mnist")
+# The shared data folder beside the repository (see its README); tests skip without it.
+LOCAL_MNIST = config.ROOT.parent / "shared" / "datasets" / "mnist"
 
 
 @pytest.fixture(autouse=True)

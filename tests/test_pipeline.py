@@ -132,3 +132,45 @@ def test_bad_params_fail_before_any_job(tmp_path):
 def test_lint_is_clean():
     result = subprocess.run(["snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_a_learning_rate_has_one_name_in_folder_id_and_targets(tmp_path):
+    """train.lr 1.0 names its folder lr1, as the job names itself and the run reader reads it."""
+    from rectifier.job import Job
+    from rectifier.names import job_id, lr_label
+    assert [lr_label(x) for x in (1.0, 1, 0.1, 1e-4)] == ["1", "1", "0.1", "0.0001"]
+    assert Job("digits", "tanh", "none", 1, 1.0).name == job_id("digits", "tanh", "none", 1.0, 1)
+    write_params(tmp_path, activations=["tanh"], train__lr=[1.0, 0.1, 1e-4])
+    planned = snakemake(tmp_path, "-n", "--cores", "1", "runs").stdout
+    folders = set(re.findall(r"results/digits/tanh/none/(lr[^/]+)/seed1/metrics.json", planned))
+    assert folders == {"lr1", "lr0.1", "lr0.0001"}
+
+
+def test_an_edit_of_the_code_reruns_the_steps_that_run_it(tmp_path):
+    """Snakemake sees a rule's command, not the package behind it: each step records the digest
+    of its modules (rectifier.code), read from the package beside the Snakefile; here a copy."""
+    import shutil
+    for name in ("Snakefile",):
+        shutil.copy(ROOT / name, tmp_path)
+    for name in ("workflow", "src"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write_params(tmp_path, activations=["rectifier"], train__max_epochs=1,
+                 tracking__enabled=False)
+
+    def planned():
+        out = subprocess.run(["snakemake", "-n", "--cores", "1"], cwd=tmp_path,
+                             capture_output=True, text=True, check=True).stdout
+        return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, re.M)
+                if rule not in ("total", "all")}
+
+    subprocess.run(["snakemake", "--cores", "2"], cwd=tmp_path, capture_output=True, check=True)
+    assert planned() == {}
+    module = tmp_path / "src/rectifier/train.py"
+    original = module.read_text()
+    module.write_text(original + "# an edit\n")
+    assert planned() == {"train": 1, "tables": 1, "report": 1}      # not the data
+    module.write_text(original)
+    assert planned() == {}
+    (tmp_path / "src/rectifier/report.py").write_text(
+        (tmp_path / "src/rectifier/report.py").read_text() + "# an edit\n")
+    assert planned() == {"report": 1}

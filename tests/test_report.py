@@ -200,3 +200,16 @@ def test_report_rates_other_than_the_papers_and_a_tie(tmp_path):
     assert "Ties: mnist/rectifier/none (0.1, 0.05 tied; 0.1 taken)." in md
     assert "yes (tie)" in md and "no (tie)" in md
     assert "Learning rates tried per configuration: 0.1, 0.05, where the paper picks" in md
+
+
+def test_a_report_on_other_data_sets_has_no_rows_of_the_papers(tmp_path):
+    """NISTP's not-available rows belong to reports on the paper's data sets, not to a report
+    on, say, digits alone."""
+    for dataset, folder in (("digits", "ours"), ("mnist", "paper")):
+        root = tmp_path / folder / "results"
+        for seed in (1, 2, 3):
+            write_run(root, dataset=dataset, seed=seed, test_error=2.0 + seed / 10)
+        runs = collect(root)
+        md = report.render(runs, load_histories(runs), None, tmp_path / folder / "out")[
+            "markdown"].read_text()
+        assert ("| nistp" in md) == (dataset == "mnist"), dataset     # a Table 1 row

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from rectifier import paper, tables
-from rectifier.runs import (PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, job_id,
+from rectifier.names import job_id
+from rectifier.runs import (PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining,
                             load_histories)
 from rectifier.selection import mark_selected, select_lr
 

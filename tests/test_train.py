@@ -97,11 +97,14 @@ def test_larger_budget_extends_a_finished_run_and_a_smaller_one_restarts(digits)
 
 
 def test_checkpoint_of_other_settings_is_not_resumed(digits):
+    """A finished job keeps resume.pt with its fingerprint: the same settings continue it, a
+    changed learning rate (or engine) does not."""
     train(digits)
-    (digits / "run/checkpoint.pt").rename(digits / "run/resume.pt")   # a stale state
+    assert "resuming from" in train(digits).stderr                  # same settings: resumed
     write_params(digits, train__lr=0.02, tracking__enabled=False)
-    result = train(digits)
-    assert "other settings: starting afresh" in result.stderr
+    assert "other settings: starting afresh" in train(digits).stderr
+    write_params(digits, train__lr=0.02, train__engine="autograd", tracking__enabled=False)
+    assert "other settings: starting afresh" in train(digits).stderr
 
 
 def test_a_diverging_run_is_recorded_as_diverged_not_failed(digits):

@@ -24,7 +24,7 @@ from . import atomic, data, provenance, tracking
 from .config import Params
 from .model import MLP
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
-from .runs import HISTORY_COLUMNS
+from .names import HISTORY_COLUMNS, job_id
 from .sparsity import LayerMeter
 from .train import evaluate, fit
 
@@ -43,8 +43,9 @@ class Job:
 
     @property
     def name(self) -> str:
-        rate = f"/lr{self.lr:g}" if self.lr is not None else ""
-        return f"{self.dataset}/{self.activation}/{self.pretraining}{rate}/seed{self.seed}"
+        if self.lr is None:
+            return f"{self.dataset}/{self.activation}/{self.pretraining}/seed{self.seed}"
+        return job_id(self.dataset, self.activation, self.pretraining, self.lr, self.seed)
 
 
 def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None = None) -> dict:

@@ -407,9 +407,13 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     if no_figure:
         doc.para(f"{', '.join(no_figure)}: no published figure; these rows compare activations "
                  "with each other only.")
-    doc.table(pd.concat([_table1_view(t1), _unavailable_view()], ignore_index=True))
-    doc.para("NISTP's rows stay with the paper's figures: the data set was never made public. "
-             "Nor were the OpenTable reviews of the paper's Table 2.")
+    # The paper's rows that cannot be run belong in a report on the paper's data sets only.
+    papers = any(paper.in_paper(d) for d in runs["dataset"])
+    doc.table(pd.concat([_table1_view(t1), *([_unavailable_view()] if papers else [])],
+                        ignore_index=True))
+    if papers:
+        doc.para("NISTP's rows stay with the paper's figures: the data set was never made "
+                 "public. Nor were the OpenTable reviews of the paper's Table 2.")
     doc.figure("test_error", pngs["test_error"],
                "Test error per activation: dots are seeds, black bars mean ± sd, red diamonds "
                "the paper's figure (hollow: provisional).")

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from rectifier.names import HISTORY_COLUMNS, job_id, pretraining_job_id
 from rectifier.selection import KEY, configurations
 
 NUMBERS = ("test_error_pct", "valid_error_pct", "lr", "l1", "sparsity_pct_mean", "wall_time_s")
@@ -27,8 +28,6 @@ NAMES = ("dataset", "activation", "pretraining", "stopped", "device")
 PER_LAYER = ("sparsity_pct", "dead_units", "mean_activation")      # one value per hidden layer
 PROVENANCE = ("device_name", "torch_version", "python_version", "platform", "git_commit",
               "data_sha256")                                          # str, or null if unknown
-HISTORY_COLUMNS = ("epoch", "train_nll", "train_l1", "train_error_pct", "valid_nll",
-                   "valid_error_pct", "seconds")
 
 # A pre-training job (a stack of denoising auto-encoders): its own keys, checked the same way.
 PRETRAIN_NUMBERS = ("noise", "lr", "l1", "sparsity_pct_mean", "wall_time_s")
@@ -58,16 +57,6 @@ class _Keys(NamedTuple):
 
 TRAINING_KEYS = _Keys(NUMBERS, INTEGERS, NAMES, PER_LAYER, ("sign_trick",))
 PRETRAINING_KEYS = _Keys(PRETRAIN_NUMBERS, PRETRAIN_INTEGERS, PRETRAIN_NAMES, PRETRAIN_PER_LAYER)
-
-
-def job_id(dataset: str, activation: str, pretraining: str, lr: float, seed: int) -> str:
-    """The job's folder under results/, which names it everywhere (histories, reports)."""
-    return f"{dataset}/{activation}/{pretraining}/lr{lr:g}/seed{seed}"
-
-
-def pretraining_job_id(dataset: str, activation: str, seed: int) -> str:
-    """A pre-training job's folder under pretrained/."""
-    return f"{dataset}/{activation}/seed{seed}"
 
 
 def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:

@@ -8,20 +8,6 @@ from dataclasses import dataclass
 import torch
 
 
-def exact_sparsity(h: torch.Tensor) -> torch.Tensor:
-    """Fraction of activations that are exactly zero (not merely small), as the paper counts."""
-    return (h == 0).float().mean()
-
-
-def dead_units(h: torch.Tensor) -> torch.Tensor:
-    """Number of units that are exactly zero for every example."""
-    return (h == 0).all(dim=0).sum()
-
-
-def mean_activation(h: torch.Tensor) -> torch.Tensor:
-    return h.mean()
-
-
 def l1_penalty(hiddens: list[torch.Tensor], coefficient: float) -> torch.Tensor:
     """coefficient x sum over hidden units of |h|, averaged over the examples of the minibatch."""
     return coefficient * sum(h.abs().sum(dim=1).mean() for h in hiddens)

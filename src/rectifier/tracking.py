@@ -1,4 +1,4 @@
-"""MLflow, the window onto the result files: one run per training job.
+"""MLflow, the window onto the result files: one run per job (training and pre-training).
 
 A job logs its run once it has written its files (they stay the truth): params, the per-epoch
 history (step = epoch), final metrics, tags and the files as artifacts. Parallel jobs share one

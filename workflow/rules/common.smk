@@ -1,11 +1,17 @@
 # Targets and helpers; the only Python logic of the workflow.
 import json
+from pathlib import Path
 
+from rectifier.code import digests
 from rectifier.config import Params, check_overrides
+from rectifier.names import lr_label
 
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
 check_overrides(config, "params.yaml")
 DATA = config["data"]["root"]
+# Digests of the code behind each step (rectifier.code), read from the package beside the
+# Snakefile; the steps take them among their params, so an edit of a module reruns its steps.
+CODE = digests(Path(workflow.basedir) / "src" / "rectifier")
 RUN = "results/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}"
 STACK = "pretrained/{dataset}/{activation}/seed{seed}"
 STACKS = "pretrained/stacks.txt"  # the list of stacks: the pretrain phase's one sure output
@@ -44,7 +50,7 @@ def run_metrics():
         dataset=PARAMS.datasets,
         activation=PARAMS.activations,
         pretraining=PARAMS.pretraining,
-        lr=PARAMS.learning_rates,
+        lr=[lr_label(lr) for lr in PARAMS.learning_rates],  # as names.job_id names it
         seed=PARAMS.seeds,
     )
 

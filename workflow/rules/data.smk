@@ -5,6 +5,7 @@ rule prepare:
         meta=f"{DATA}/{{dataset}}/prepared.json",
     params:
         knobs=data_knobs,
+        code=CODE["prepare"],
     log:
         "logs/prepare/{dataset}.log",
     threads: 1

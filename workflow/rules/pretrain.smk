@@ -9,6 +9,7 @@ rule pretrain:
     params:
         out=STACK,
         knobs=pretrain_knobs,
+        code=CODE["pretrain"],
     log:
         "logs/pretrain/{dataset}/{activation}/seed{seed}.log",
     threads: 1

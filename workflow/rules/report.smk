@@ -13,6 +13,7 @@ rule tables:
         plots=directory(PLOTS),
     params:
         verdicts=json.dumps(config["verdicts"], sort_keys=True),  # margins change the verdicts
+        code=CODE["tables"],
     log:
         "logs/tables.log",
     threads: 1
@@ -39,6 +40,8 @@ rule report:
             caption="../report/report.rst",
             category="Report",
         ),
+    params:
+        code=CODE["report"],
     log:
         "logs/report.log",
     threads: 1

@@ -9,6 +9,7 @@ rule train:
     params:
         out=RUN,
         knobs=train_knobs,
+        code=CODE["train"],
         stack=lambda w, input: f"--stack {input.stack}" if "stack" in input.keys() else "",
     log:
         "logs/train/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}.log",
