@@ -49,6 +49,17 @@ def test_job_writes_metrics_history_checkpoint(digits):
     assert (digits / "run/resume.pt").exists()     # kept, so a larger budget extends the run
 
 
+def test_the_code_is_part_of_a_runs_fingerprint(digits):
+    """A state saved by other code is not resumed: the job records the digest of the code it
+    ran (rectifier.code, the same digest Snakemake reruns on) and it enters the fingerprint."""
+    from rectifier import code
+    train(digits)
+    metrics = json.loads((digits / "run/metrics.json").read_text())
+    assert metrics["code_sha256"] == code.digest("train")
+    saved = torch.load(digits / "run/checkpoint.pt", weights_only=True)
+    assert saved["settings"]["code_sha256"] == code.digest("train")
+
+
 def test_same_seed_same_result_on_cpu(digits):
     train(digits, "a")
     train(digits, "b")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from . import atomic, data, provenance, tracking
+from . import atomic, code, data, provenance, tracking
 from .config import Params
 from .model import MLP
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
@@ -60,9 +60,12 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     pretrained = torch.load(stack, map_location=device, weights_only=True) if stack else None
     model = initial_model(params, job, splits.n_features, splits.classes, pretrained).to(device)
     hidden = params.hidden_for(job.dataset)
+    # The code is in the fingerprint too: a state saved by other code is not resumed, so a job
+    # rerun after an edit (Snakemake sees the same digest, rectifier.code) trains afresh.
     settings = {**asdict(job), "hidden": list(hidden), **asdict(cfg),
                 "data_sha256": splits.sha256,
-                "stack_sha256": data.download.digest_file(stack) if stack else None}
+                "stack_sha256": data.download.digest_file(stack) if stack else None,
+                "code_sha256": code.digest("train")}
     # The stopping budget stays out of the fingerprint: fit() checks that a saved state is one a
     # run with this budget would have reached, so a longer budget continues the run.
     fingerprint = _fingerprint({k: v for k, v in settings.items() if k not in BUDGET})
@@ -92,7 +95,8 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
         **asdict(cfg),
         "n_train": len(splits.y_train), "n_valid": len(splits.y_valid),
         "n_test": len(splits.y_test), "classes": splits.classes,
-        **_provenance(started, device, splits), "fingerprint": fingerprint,
+        **_provenance(started, device, splits), "code_sha256": settings["code_sha256"],
+        "fingerprint": fingerprint,
     }
     checkpoint = {"model": state.best_model, "settings": settings, "params": params.raw}
     atomic.write_with(out / "checkpoint.pt", lambda handle: torch.save(checkpoint, handle))
@@ -121,7 +125,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     hidden = params.hidden_for(job.dataset)
     settings = {"dataset": job.dataset, "activation": job.activation, "seed": job.seed,
                 "hidden": list(hidden), **asdict(params.pretrain),
-                "sign_trick": params.train.sign_trick, "data_sha256": splits.sha256}
+                "sign_trick": params.train.sign_trick, "data_sha256": splits.sha256,
+                "code_sha256": code.digest("pretrain")}
     fingerprint = _fingerprint(settings)
     out.mkdir(parents=True, exist_ok=True)
     resume = out / "resume.pt"
@@ -142,7 +147,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
         "input_scale": stack.scales,      # text recipe: what each layer's input was divided by
         **_layer_measures(layers), "hidden": list(hidden), **asdict(params.pretrain),
         "n_train": len(splits.y_train), "n_pretrain": len(inputs),
-        **_provenance(started, device, splits), "fingerprint": fingerprint,
+        **_provenance(started, device, splits), "code_sha256": settings["code_sha256"],
+        "fingerprint": fingerprint,
     }
     payload = {"encoders": stack.encoders, "settings": settings,
                "signed": signs[0] is not None}
