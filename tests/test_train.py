@@ -155,3 +155,14 @@ def test_a_state_past_a_smaller_patience_is_not_continued():
     assert not _reachable(state, SimpleNamespace(max_epochs=10, patience=2))  # stops at epoch 4
     assert _reachable(state, SimpleNamespace(max_epochs=10, patience=3))      # stops at epoch 5
     assert not _reachable(state, SimpleNamespace(max_epochs=4, patience=3))
+
+
+def test_a_diverged_state_past_a_smaller_patience_is_not_continued():
+    """A diverged state has no row for the epoch that diverged: every row counts. Errors 5, 6, 7,
+    then divergence at epoch 4: patience 2 would have stopped at epoch 3, before diverging."""
+    from types import SimpleNamespace
+    from rectifier.train import State, _reachable
+    history = [{"valid_error_pct": e} for e in (5.0, 6.0, 7.0)]
+    state = State(epoch=4, history=history, diverged="training loss became nan at epoch 4")
+    assert not _reachable(state, SimpleNamespace(max_epochs=10, patience=2))
+    assert _reachable(state, SimpleNamespace(max_epochs=10, patience=3))

@@ -64,3 +64,9 @@ def test_a_comparison_is_judged_on_the_difference_of_differences():
     worse = Side((1.90, 1.92, 1.88, 1.91, 1.89), MNIST_TEST)     # the rectifier behind tanh
     assert comparison(worse, tanh, 1.43 - 1.57, margin=0.2).verdict == NOT_REPRODUCED
     assert comparison(rectifier, Side((1.5, 1.6), MNIST_TEST), -0.14, 0.2).verdict == INCONCLUSIVE
+
+
+def test_no_error_on_any_seed_is_judged_not_divided_by_zero():
+    perfect = Side((0.0, 0.0, 0.0), MNIST_TEST)
+    assert comparison(perfect, perfect, 0.0, margin=0.2).verdict == REPRODUCED
+    assert comparison(perfect, perfect, 1.0, margin=0.2).verdict == NOT_REPRODUCED

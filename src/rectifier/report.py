@@ -134,8 +134,8 @@ def _verdict_text(margins: pd.Series) -> str:
             "interval of the difference lies "
             "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
             "inconclusive otherwise, and with fewer than 3 seeds. The interval is Student-t on "
-            "our seeds, the paper's figure taken as fixed, and our sd floored at the binomial "
-            "standard error of a test error on the test set's size (seeds share one test set).")
+            "our seeds, the paper's figure taken as fixed, and our per-seed sd floored at the "
+            "binomial standard error of one test error on the test set's size.")
 
 
 def _unavailable_view() -> pd.DataFrame:
@@ -434,7 +434,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.heading(2, "The paper's comparisons of activations")
         doc.para("The rectifier's mean test error minus tanh's and softplus's, each at its "
                  "selected learning rate, beside the same difference in the paper's Table 1; "
-                 "± is the sd of a difference of means. The verdict judges ours minus the "
+                 "± is the sd of a difference of means, each side's sd floored as in Table 1. "
+                 "The verdict judges ours minus the "
                  "paper's difference with the rule of Table 1 (Welch interval).")
         doc.table(_comparisons_view(comparisons))
 
@@ -444,8 +445,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.para("Mean test error with pre-training (denoising auto-encoders) minus without, "
                  "for each (data set, activation) run both ways, each at its selected learning "
                  "rate: negative means pre-training helped. ± is the sd of a difference of "
-                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none), left out when either side has a "
-                 "single seed. The paper's difference is dae minus none in its Table 1; the "
+                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none) with each sd floored as in Table "
+                 "1, left out when either side has a single seed. The paper's difference is dae minus none in its Table 1; the "
                  "verdict judges ours minus the paper's with the rule of Table 1.")
         doc.table(_effect_view(effect))
     else:

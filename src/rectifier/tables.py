@@ -97,8 +97,9 @@ def _comparison(a: verdicts.Side, b: verdicts.Side, paper_a, paper_b, dataset: s
     published = paper_a.value - paper_b.value if paper_a and paper_b else None
     result = (verdicts.comparison(a, b, published, margin(margins, dataset))
               if published is not None else None)
-    sd = (math.sqrt(np.var(a.errors, ddof=1) / len(a.errors) + np.var(b.errors, ddof=1)
-                    / len(b.errors)) if min(len(a.errors), len(b.errors)) > 1 else math.nan)
+    # The spread the verdict rests on: each side's sd floored as in rectifier.verdicts.
+    sd = (math.sqrt(a.sd ** 2 / len(a.errors) + b.sd ** 2 / len(b.errors))
+          if min(len(a.errors), len(b.errors)) > 1 else math.nan)
     return {"difference": a.mean - b.mean, "difference_sd": sd,
             "paper_difference": published if published is not None else math.nan,
             "paper_provisional": bool(published is not None

@@ -145,7 +145,9 @@ def _reachable(state: State, cfg: Train) -> bool:
     """Whether a run with this budget would reach `state` without stopping before it: only then is
     continuing from it the same as running with this budget from the start."""
     best, bad = float("inf"), 0
-    for row in state.history[:-1]:
+    # Every epoch before the saved one must have let the run go on. The saved epoch has a row,
+    # except when it diverged: then every row is such an epoch.
+    for row in state.history if state.diverged else state.history[:-1]:
         best, bad = (row["valid_error_pct"], 0) if row["valid_error_pct"] < best else (best, bad + 1)
         if bad >= cfg.patience:
             return False

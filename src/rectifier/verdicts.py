@@ -7,8 +7,11 @@ before the run (params.yaml, `verdicts.margin`), pure arithmetic on our seeds' t
 - inconclusive: anything else, and whenever a side has fewer than MIN_SEEDS seeds.
 
 The paper's figure is taken as a fixed reference (it gives no spread). Our spread is the sample sd
-over seeds, floored at the binomial standard error of a test error measured on n_test examples:
-seeds share one test set, so their sd can be smaller than the noise of the measurement itself.
+over seeds, floored at the binomial standard error of one test error measured on n_test examples:
+a single run's error is not known better than that, and a few seeds that happen to agree (three
+equal errors have sd 0) would otherwise give an interval of no width. The floor applies to the
+per-seed sd, which is then divided by sqrt(n) as any sd is; it does not model the test set's
+sampling noise shared by all seeds (and, on the same test set, by the paper's figure).
 A comparison (rectifier against tanh, with against without pre-training) is judged the same way on
 (our difference - the paper's difference), with the Welch interval of a difference of means.
 """
@@ -35,7 +38,7 @@ class Side:
 
     @property
     def sd(self) -> float:
-        """Sample sd over seeds (ddof 1), floored at the binomial standard error."""
+        """Sample sd over seeds (ddof 1), floored at one run's binomial standard error."""
         spread = float(np.std(self.errors, ddof=1)) if len(self.errors) > 1 else 0.0
         return max(spread, binomial_se(self.mean, self.n_test))
 
@@ -99,5 +102,7 @@ def comparison(a: Side, b: Side, paper_difference: float, margin: float) -> Verd
     if too_few:
         return too_few
     va, vb = a.sd ** 2 / len(a.errors), b.sd ** 2 / len(b.errors)
+    if va + vb == 0:      # no error on any seed of either side: no spread, pooled dof
+        return _judge(difference, 0.0, len(a.errors) + len(b.errors) - 2, margin)
     dof = (va + vb) ** 2 / (va ** 2 / (len(a.errors) - 1) + vb ** 2 / (len(b.errors) - 1))
     return _judge(difference, math.sqrt(va + vb), dof, margin)
