@@ -60,9 +60,9 @@ def test_text_recipe_clips_rectifier_codes_and_uses_cross_entropy(digits, tmp_pa
 def pretrained_stack(params, splits, activation, tmp_path, signed_codes=True, epochs=1):
     """A stack of two 32-unit layers as the pretrain job builds it, with its payload's keys."""
     cfg = replace(params.pretrain, epochs=epochs, signed_codes=signed_codes)
-    stack = pretrain(torch.from_numpy(splits.x_train), (32, 32), activation, cfg, 1,
-                     tmp_path / f"resume-{signed_codes}.pt", "f", params.train.sign_trick)
     signs = stack_signs((32, 32), activation, cfg, params.train.sign_trick)
+    stack = pretrain(torch.from_numpy(splits.x_train), (32, 32), activation, cfg, 1,
+                     tmp_path / f"resume-{signed_codes}.pt", "f", signs)
     return {"encoders": stack.encoders, "signed": signs[0] is not None}, signs
 
 
@@ -170,8 +170,7 @@ def test_text_recipe_rescales_the_codes_below_so_the_cost_has_a_floor(digits, tm
     params, splits = digits
     x = 10 * torch.from_numpy(splits.x_train)                    # codes well above 1
     cfg = replace(params.pretrain, epochs=3, recipe="text")
-    stack = pretrain(x, (32, 32), "rectifier", cfg, 1, tmp_path / "resume.pt", "f",
-                     sign_trick=False)
+    stack = pretrain(x, (32, 32), "rectifier", cfg, 1, tmp_path / "resume.pt", "f")
     assert _codes_below(x, stack.encoders, 1, "rectifier").max() > 1
     layer2 = [r["recon_loss"] for r in stack.history if r["layer"] == 2]
     assert min(layer2) >= 0 and layer2[-1] < layer2[0]            # bounded below, and falls

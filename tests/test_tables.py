@@ -163,7 +163,10 @@ def test_comparisons_of_activations_and_of_pre_training(tmp_path):
     tanh = pairs.loc["tanh"]
     assert tanh["difference"] == pytest.approx((1.40 + 1.42 + 1.45 - 1.58 - 1.55 - 1.57) / 3)
     assert tanh["paper_difference"] == pytest.approx(1.43 - 1.57)
-    assert tanh["verdict"] in {"reproduced", "inconclusive"} and tanh["margin"] == 0.2
+    # Our difference is the paper's to 0.003 points, but 3 seeds a side (sd floored at ~0.12)
+    # give a 90% interval just wider than the margin 0.2: inconclusive, not reproduced.
+    assert tanh["margin"] == 0.2 and tanh["verdict"] == "inconclusive"
+    assert tanh["diff_ci90_low"] < -0.2 < 0.2 < tanh["diff_ci90_high"] < 0.21
     assert "softplus" not in pairs.index                       # not run: no comparison
     effect = tables.pretraining_effect(runs, {"default": 0.5}).iloc[0]
     assert effect["paper_difference"] == pytest.approx(1.20 - 1.43)

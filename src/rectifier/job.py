@@ -133,11 +133,9 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     inputs = tensors["x_train"]
     if splits.x_unlabelled is not None:     # reviews: the unlabelled ones pre-train too
         inputs = torch.cat([inputs, torch.from_numpy(splits.x_unlabelled).to(device)])
-    sign_trick = params.train.sign_trick
+    signs = stack_signs(hidden, job.activation, params.pretrain, params.train.sign_trick, device)
     stack = pretrain(inputs, hidden, job.activation, params.pretrain, job.seed, resume,
-                     fingerprint, sign_trick)
-    signs = [s if s is None else s.to(device)
-             for s in stack_signs(hidden, job.activation, params.pretrain, sign_trick)]
+                     fingerprint, signs)
     # Codes measured on the validation set: the test set stays for the fine-tuned networks.
     layers = code_sparsity(tensors["x_valid"], stack.encoders, job.activation,
                            params.train.eval_batch, signs)

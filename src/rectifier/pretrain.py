@@ -110,23 +110,23 @@ class Stack:
     scales: list[float] = field(default_factory=list)  # each finished layer's input scale
 
 
-def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
-                sign_trick: bool) -> list[torch.Tensor | None]:
+def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain, sign_trick: bool,
+                device: torch.device | str = "cpu") -> list[torch.Tensor | None]:
     """Each hidden layer's signs as the auto-encoders see them: the network's (sign_pattern)
     when the stack is signed (rectifier, train.sign_trick, pretrain.signed_codes), else None."""
     signed = cfg.signed_codes and sign_trick and activation_name == "rectifier"
-    return [sign_pattern(units) if signed else None for units in hidden]
+    return [sign_pattern(units).to(device) if signed else None for units in hidden]
 
 
 def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
-             seed: int, checkpoint: Path, fingerprint: str, sign_trick: bool = False) -> Stack:
+             seed: int, checkpoint: Path, fingerprint: str,
+             signs: list[torch.Tensor | None] | None = None) -> Stack:
     """Train the stack layer by layer on the training inputs x; return the finished stack.
-    `sign_trick`: whether the network to be fine-tuned applies it (train.sign_trick)."""
+    `signs`: each layer's signs in a signed stack (stack_signs), None for an unsigned one."""
     stack = _resume(checkpoint, fingerprint) or Stack()
     stack.encoders = {k: v.to(x.device) for k, v in stack.encoders.items()}
     sizes = (x.shape[1], *hidden)
-    signs = [s if s is None else s.to(x.device)
-             for s in stack_signs(hidden, activation_name, cfg, sign_trick)]
+    signs = signs or [None] * len(hidden)
     while stack.layer < len(hidden):
         k = stack.layer
         unit, cost = reconstruction(activation_name, k, cfg.recipe)
@@ -142,7 +142,8 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
         # Text recipe: a cross-entropy target must lie in [0, 1], and a rectifier code below may
         # not. As the authors, the code below is divided by its largest value; the stack keeps
         # that scale in this layer's weights, so the network computes what the encoder did.
-        scale = float(inputs.abs().max()) if text and k and inputs.abs().max() > 0 else 1.0
+        scale = float(inputs.abs().max()) if text and k else 1.0
+        scale = scale or 1.0        # all zero: nothing to rescale
         inputs.div_(scale)
         step = ENGINES[cfg.engine](dae, cfg.lr, cfg.l1)
         while stack.epoch < cfg.epochs:

@@ -24,6 +24,7 @@ from rectifier import tables as tbl
 from rectifier.deviations import detect_deviations
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
 from rectifier.selection import KEY, selected_runs
+from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried, span
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
@@ -133,7 +134,8 @@ def _verdict_text(margins: pd.Series) -> str:
             + (f" (here {shown} points)" if shown else "") + ": reproduced when the 90% "
             "interval of the difference lies "
             "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
-            "inconclusive otherwise, and with fewer than 3 seeds. The interval is Student-t on "
+            f"inconclusive otherwise, and with fewer than {MIN_SEEDS} seeds. The interval is "
+            "Student-t on "
             "our seeds, the paper's figure taken as fixed, and our per-seed sd floored at the "
             "binomial standard error of one test error on the test set's size.")
 
@@ -445,9 +447,10 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.para("Mean test error with pre-training (denoising auto-encoders) minus without, "
                  "for each (data set, activation) run both ways, each at its selected learning "
                  "rate: negative means pre-training helped. ± is the sd of a difference of "
-                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none) with each sd floored as in Table "
-                 "1, left out when either side has a single seed. The paper's difference is dae minus none in its Table 1; the "
-                 "verdict judges ours minus the paper's with the rule of Table 1.")
+                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none) with each sd floored as in "
+                 "Table 1, left out when either side has a single seed. The paper's difference "
+                 "is dae minus none in its Table 1; the verdict judges ours minus the paper's "
+                 "with the rule of Table 1.")
         doc.table(_effect_view(effect))
     else:
         doc.para("No (data set, activation) was run both with and without pre-training: there "

@@ -66,9 +66,8 @@ def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         m = _read_metrics(path, TRAINING_KEYS)
         job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]))
         row = _flatten(m, path, job, TRAINING_KEYS)
-        if m.get("diverged"):
-            row.update(test_error_pct=math.nan, sparsity_pct_mean=math.nan,
-                       valid_error_pct=math.inf)
+        if m.get("diverged"):       # its unmeasured values are left out: NaN in the frame
+            row["valid_error_pct"] = math.inf
         rows.append(row)
     runs = _ordered(_unique(pd.DataFrame(rows)), by=["lr", "seed"], ascending=[False, True])
     return runs

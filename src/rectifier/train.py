@@ -58,12 +58,15 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
             seed * 100_003 + state.epoch)).to(x.device)
         sums = _epoch(step, model, x[order], y[order], cfg.minibatch)
         nll, l1, errors = (float(s) / len(x) for s in sums)
-        valid_nll, valid_error = (evaluate(model, *valid, cfg.eval_batch)
-                                  if math.isfinite(nll + l1) else (math.nan, math.nan))
-        if not (math.isfinite(nll + l1) and math.isfinite(valid_nll)):
-            what = "training loss" if not math.isfinite(nll + l1) else "validation NLL"
-            state.diverged = (f"{what} became {nll + l1 if what[0] == 't' else valid_nll} at "
-                              f"epoch {state.epoch} (train.lr={cfg.lr:g})")
+        valid_nll = valid_error = math.nan
+        if not math.isfinite(nll + l1):
+            state.diverged = f"training loss became {nll + l1}"
+        else:
+            valid_nll, valid_error = evaluate(model, *valid, cfg.eval_batch)
+            if not math.isfinite(valid_nll):
+                state.diverged = f"validation NLL became {valid_nll}"
+        if state.diverged:
+            state.diverged += f" at epoch {state.epoch} (train.lr={cfg.lr:g})"
             log.warning("diverged: %s; the run ends here and is not selectable", state.diverged)
             _save(checkpoint, fingerprint, model, state)
             break
