@@ -7,16 +7,23 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TINY = {
-    "datasets": ["digits"],
-    "activations": ["rectifier", "tanh"],
-    "seeds": [1],
-    "model.hidden": [32, 32],
-    "train.max_epochs": 2,
-    "train.patience": 5,
-    "train.lr": 0.05,
-    "device": "cpu",
-}
+TEST_CONFIG = ROOT / ".test" / "config.yaml"
+
+
+def _flat(node: dict, prefix: str = "") -> dict:
+    """{"train": {"lr": 1}} -> {"train.lr": 1}"""
+    flat = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+# The workflow's tiny config (.test/config.yaml), narrowed to unit size: one seed, no
+# pre-training; a test that wants them says so.
+TINY = {**_flat(yaml.safe_load(TEST_CONFIG.read_text())), "seeds": [1], "pretraining": ["none"]}
 
 
 def tiny_raw(**overrides) -> dict:

@@ -2,7 +2,7 @@ import pytest
 import yaml
 
 from helpers import ROOT, rectifier, tiny_raw, write_params
-from rectifier.config import ConfigError, Params, check_overrides, load
+from rectifier.config import ConfigError, Params, effective_file, load
 
 
 def test_project_params_load_typed():
@@ -44,12 +44,20 @@ def test_idx_dataset_cannot_shadow_builtin():
         Params.from_dict(tiny_raw(data__idx={"mnist": spec}))
 
 
-def test_only_target_lists_may_be_overridden(tmp_path):
+def test_the_jobs_read_the_effective_config(tmp_path):
+    """Snakemake's config is params.yaml unless --configfile or --config changed a knob; then
+    the jobs get a file of the merged config, checked first and named by its content."""
     path = write_params(tmp_path)
     raw = yaml.safe_load(path.read_text())
-    check_overrides({**raw, "seeds": [7, 8]}, path)
-    with pytest.raises(ConfigError, match=r"\['train'\] differ"):
-        check_overrides({**raw, "train": {**raw["train"], "lr": 1.0}}, path)
+    folder = tmp_path / "merged"
+    assert effective_file(raw, path, folder) == path and not folder.exists()
+    changed = {**raw, "train": {**raw["train"], "lr": 1.0}}
+    merged = effective_file(changed, path, folder)
+    assert merged.parent == folder and load(merged).train.lr == 1.0
+    assert effective_file(changed, path, folder) == merged
+    with pytest.raises(ConfigError, match="train.minibatch"):
+        effective_file({**raw, "train": {**raw["train"], "minibatch": 0}}, path, folder)
+    assert len(list(folder.iterdir())) == 1
 
 
 def test_cli_refuses_bad_params_before_any_work(tmp_path):

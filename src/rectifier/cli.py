@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,10 @@ from .config import ConfigError, load
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rectifier", description=__doc__)
-    parser.add_argument("--params", default="params.yaml", type=Path, help="params file")
+    parser.add_argument("--params", type=Path,
+                        default=os.environ.get("RECTIFIER_PARAMS", "params.yaml"),
+                        help="params file (default: $RECTIFIER_PARAMS, which the workflow sets "
+                        "when --configfile or --config change a knob, else params.yaml)")
     stages = parser.add_subparsers(dest="stage", required=True)
 
     prepare = stages.add_parser("prepare", help="download, verify and prepare a data set")

@@ -5,6 +5,7 @@ before any job starts, with a message that names the key and what is allowed.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import paper
+from . import atomic, paper
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "params.schema.yaml"
@@ -169,17 +170,18 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
-# Keys that only choose which jobs run; every other knob is read by the jobs from params.yaml.
-TARGET_KEYS = ("datasets", "activations", "pretraining", "seeds")
-
-
-def check_overrides(effective: dict[str, Any], path: str | Path = "params.yaml") -> None:
-    """Refuse a Snakemake config (--config, --configfile) that changes a knob the jobs would not
-    see: jobs read params.yaml, so only the lists of targets may be narrowed from outside."""
-    on_disk = yaml.safe_load(Path(path).read_text())
-    differ = sorted(k for k in set(effective) | set(on_disk)
-                    if k not in TARGET_KEYS and effective.get(k) != on_disk.get(k))
-    if differ:
-        raise ConfigError(
-            f"{differ} differ from {path}, which the jobs read: change them there (or with "
-            f"`dvc exp run -S`); --config may change only {list(TARGET_KEYS)}")
+def effective_file(effective: dict[str, Any], path: str | Path = "params.yaml",
+                   folder: str | Path = ".snakemake/rectifier") -> Path:
+    """The params file that jobs started by Snakemake read. `path` itself when Snakemake's config
+    (params.yaml under --configfile and --config) equals it; otherwise the effective config,
+    validated, written once to a file named by its digest, so that what the jobs read is exactly
+    what decided which jobs run and with which knobs."""
+    Params.from_dict(effective)
+    if effective == yaml.safe_load(Path(path).read_text()):
+        return Path(path)
+    text = yaml.safe_dump(effective, sort_keys=False)
+    target = Path(folder) / f"params-{hashlib.sha256(text.encode()).hexdigest()[:16]}.yaml"
+    if not target.exists():
+        atomic.write_text(target, "# Written by the workflow: params.yaml with the command line's "
+                          "--configfile and --config applied.\n" + text)
+    return target

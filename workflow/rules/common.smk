@@ -1,13 +1,17 @@
 # Targets and helpers; the only Python logic of the workflow.
 import json
+import os
 from pathlib import Path
 
 from rectifier.code import digests
-from rectifier.config import Params, check_overrides
+from rectifier.config import Params, effective_file
 from rectifier.names import lr_label
 
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
-check_overrides(config, "params.yaml")
+# The jobs read the params file this names: params.yaml, or the config as --configfile and
+# --config changed it (written once, by digest). An environment variable, not a command-line
+# argument, so that an edit of an unrelated knob does not change every rule's command.
+os.environ["RECTIFIER_PARAMS"] = str(effective_file(config, "params.yaml"))
 DATA = config["data"]["root"]
 # Digests of the code behind each step (rectifier.code), read from the package beside the
 # Snakefile; the steps take them among their params, so an edit of a module reruns its steps.
