@@ -68,7 +68,7 @@ def test_each_stage_depends_on_the_previous_stage_outputs():
 
 
 # DVC stage -> the Snakemake steps it runs, whose code (rectifier.code) it must depend on.
-STEPS_OF = {"data": ("prepare",), "pretrain": ("pretrain",), "train": ("train",),
+STEPS_OF = {"data": ("prepare",), "pretrain": ("pretrain", "choose"), "train": ("train", "choose"),
             "report": ("tables", "report")}
 
 

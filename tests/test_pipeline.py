@@ -187,3 +187,29 @@ def test_an_edit_of_the_code_reruns_the_steps_that_run_it(tmp_path):
     (tmp_path / "src/rectifier/report.py").write_text(
         (tmp_path / "src/rectifier/report.py").read_text() + "# an edit\n")
     assert planned() == {"report": 1}
+
+
+def test_candidate_rates_run_on_the_first_seed_and_the_others_follow_its_choice(tmp_path):
+    """selection.seeds `first`: seed 1 runs every pre-training and fine-tuning rate, the
+    checkpoints choose on it, seed 2 runs the chosen rates only; the tables choose the same."""
+    write_params(tmp_path, activations=["rectifier"], pretraining=["dae"], seeds=[1, 2],
+                 train__lr=[0.05, 0.01], pretrain__lr=[0.05, 0.01], selection__seeds="first",
+                 tracking__enabled=False)
+    snakemake(tmp_path, "--cores", "2")
+    stack_rate = json.loads((tmp_path / "pretrained/digits/rectifier/rate.json").read_text())
+    run_rate = json.loads((tmp_path / "results/digits/rectifier/dae/rate.json").read_text())
+    assert [c["n_seeds"] for c in stack_rate["candidates"]] == [1, 1]
+    found = lambda folder: sorted(p.parent.relative_to(tmp_path / folder).as_posix()
+                                  for p in (tmp_path / folder).rglob("metrics.json"))
+    assert found("pretrained") == sorted(["digits/rectifier/lr0.05/seed1",
+                                          "digits/rectifier/lr0.01/seed1",
+                                          f"digits/rectifier/lr{stack_rate['lr']:g}/seed2"])
+    assert found("results") == sorted(["digits/rectifier/dae/lr0.05/seed1",
+                                       "digits/rectifier/dae/lr0.01/seed1",
+                                       f"digits/rectifier/dae/lr{run_rate['lr']:g}/seed2"])
+    rates = pd.read_csv(tmp_path / "reports/tables/learning_rates.csv")
+    assert list(rates.loc[rates.selected, "lr"]) == [run_rate["lr"]]
+    report = (tmp_path / "reports/report.md").read_text()
+    assert "chosen per activation" in report
+    assert "(selection.seeds: first)" in report and "3 fine-tuning jobs instead of 4" in report
+    assert jobs_to_run(tmp_path) == {}

@@ -54,7 +54,7 @@ def test_every_data_set_is_prepared_trained_and_tabulated(pipeline):
 
 
 def test_unlabelled_reviews_feed_pre_training(pipeline):
-    metrics = json.loads((pipeline / "pretrained/amazon_books/rectifier/seed1/metrics.json")
+    metrics = json.loads((pipeline / "pretrained/amazon_books/rectifier/lr0.01/seed1/metrics.json")
                          .read_text())
     assert (metrics["n_train"], metrics["n_pretrain"]) == (26, 36)
 

@@ -15,7 +15,7 @@ from rectifier import data
 from rectifier.config import Params
 from rectifier.job import Job, initial_model
 from rectifier.pretrain import (DenoisingAutoEncoder, _codes_below, pretrain, reconstruction,
-                                stack_signs)
+                                reconstruction_cost, stack_signs)
 
 ACTIVATIONS = ("rectifier", "tanh", "softplus", "sigmoid")
 
@@ -176,3 +176,44 @@ def test_text_recipe_rescales_the_codes_below_so_the_cost_has_a_floor(digits, tm
     assert min(layer2) >= 0 and layer2[-1] < layer2[0]            # bounded below, and falls
     assert stack.scales[1] == pytest.approx(float(_codes_below(x, stack.encoders, 1,
                                                                "rectifier").max()))
+
+
+def test_each_layer_s_validation_reconstruction_is_measured(digits, tmp_path):
+    """The cost a pre-training rate is chosen on: each finished auto-encoder's reconstruction of
+    the uncorrupted validation inputs, lower after training than an untrained one's, and the
+    same when pre-training is run again."""
+    params, splits = digits
+    x, valid = torch.from_numpy(splits.x_train), torch.from_numpy(splits.x_valid)
+    cfg = replace(params.pretrain, epochs=3, lr=0.01)
+    stack = pretrain(x, (16, 8), "tanh", cfg, 1, tmp_path / "resume.pt", "f", valid=valid)
+    assert len(stack.valid_recon) == 2 and not stack.diverged
+    untrained = DenoisingAutoEncoder(64, 16, "tanh", "sigmoid", "cross_entropy", False,
+                                     torch.Generator().manual_seed(1000))   # layer 1's init
+    assert stack.valid_recon[0] < reconstruction_cost(untrained, valid)
+    again = pretrain(x, (16,), "tanh", cfg, 1, tmp_path / "again.pt", "g", valid=valid)
+    assert again.valid_recon == stack.valid_recon[:1]
+
+
+def test_a_diverging_candidate_rate_is_recorded_not_fatal(project):
+    """pretrain.lr 1e12 diverges in layer 1: the job succeeds, says why, writes no measures and
+    a stack that nothing fine-tunes from; the workflow's choice skips it."""
+    write_params(project, pretraining=["none", "dae"], pretrain__lr=[1e12, 0.01],
+                 tracking__enabled=False)
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    rectifier("pretrain", "--dataset", "digits", "--activation", "rectifier", "--seed", "1",
+              "--lr", "1e12", "--out", "blown", cwd=project)
+    metrics = json.loads((project / "blown/metrics.json").read_text())
+    assert metrics["diverged"].startswith("layer 1's cost became") and "1e+12" in metrics["diverged"]
+    assert metrics["valid_recon_loss"] is None and metrics["lr"] == 1e12
+    refused = rectifier("train", "--dataset", "digits", "--activation", "rectifier",
+                        "--pretraining", "dae", "--seed", "1", "--stack", "blown/stack.pt",
+                        "--out", "x", cwd=project, check=False)
+    assert refused.returncode == 1 and "its pre-training diverged" in refused.stderr
+    rectifier("pretrain", "--dataset", "digits", "--activation", "rectifier", "--seed", "1",
+              "--lr", "0.01", "--out", "fine", cwd=project)
+    rectifier("choose", "--kind", "pretrain", "--out", "rate.json", "blown/metrics.json",
+              "fine/metrics.json", cwd=project)
+    assert json.loads((project / "rate.json").read_text())["lr"] == 0.01
+    missing = rectifier("pretrain", "--dataset", "digits", "--activation", "rectifier", "--seed",
+                        "1", "--out", "y", cwd=project, check=False)
+    assert missing.returncode == 1 and "give one of pretrain.lr [1e+12, 0.01]" in missing.stderr

@@ -49,14 +49,17 @@ def write_run(root, dataset="mnist", activation="rectifier", pretraining="none",
 
 def write_pretrain(root, dataset="mnist", activation="rectifier", seed=1,
                    recon=(60.0, 30.0, 20.0), sparsity=(70.0, 75.0, 80.0), epochs=3, **overrides):
-    """A pretrained/<dataset>/<activation>/seed<seed>/ folder as a pre-training job writes it,
-    its history's last epoch of each layer ending at `recon`; returns the metrics.json path."""
+    """A pretrained/<dataset>/<activation>/lr<lr>/seed<seed>/ folder as a pre-training job writes
+    it, its history's last epoch of each layer ending at `recon`, its validation cost `recon`
+    plus 1; returns the metrics.json path."""
     layers = len(recon)
-    folder = root / dataset / activation / f"seed{seed}"
+    lr = overrides.get("lr", 0.01)
+    folder = root / dataset / activation / f"lr{lr:g}" / f"seed{seed}"
     folder.mkdir(parents=True)
     metrics = {
         "dataset": dataset, "activation": activation, "pretraining": "dae", "seed": seed,
-        "recon_loss": list(recon), "sparsity_pct": list(sparsity),
+        "recon_loss": list(recon), "valid_recon_loss": [r + 1 for r in recon],
+        "sparsity_pct": list(sparsity),
         "sparsity_pct_mean": sum(sparsity) / layers, "dead_units": [0] * layers,
         "mean_activation": [0.2] * layers, "hidden": [1000] * layers, "noise": 0.25,
         "lr": 0.01, "epochs": epochs, "minibatch": 10, "l1": 0.001, "recipe": "image",
@@ -411,8 +414,8 @@ def pretrained(tmp_path):
 
 def test_pretraining_table_exact_values(pretrained):
     pre = collect_pretraining(pretrained)
-    assert list(pre["job_id"]) == ["mnist/rectifier/seed1", "mnist/rectifier/seed2",
-                                   "mnist/tanh/seed1"]
+    assert list(pre["job_id"]) == ["mnist/rectifier/lr0.01/seed1", "mnist/rectifier/lr0.01/seed2",
+                                   "mnist/tanh/lr0.01/seed1"]
     pt = tables.pretraining_table(pre).set_index("activation")
     r = pt.loc["rectifier"]
     assert r["n_seeds"] == 2
@@ -423,7 +426,7 @@ def test_pretraining_table_exact_values(pretrained):
     assert r["sparsity_mean"] == pytest.approx(76.0) and r["wall_time_mean"] == 110.0
     assert math.isnan(pt.loc["tanh", "recon_l1_sd"])
     histories = load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
-    assert len(histories["mnist/tanh/seed1"]) == 9
+    assert len(histories["mnist/tanh/lr0.01/seed1"]) == 9
 
 
 @pytest.mark.parametrize("key,value,named", [
@@ -502,3 +505,44 @@ def test_sparsity_of_unequal_layers_is_averaged_both_ways(tmp_path):
     equal = tmp_path / "equal"
     write_run(equal, sparsity=(90.0, 60.0), dead=(0, 0), hidden=[1000, 1000])
     assert "average of layers" not in _sparsity_view(tables.sparsity(collect(equal)))
+
+
+def test_the_pre_training_rate_is_chosen_on_layer_1_validation_reconstruction(tmp_path):
+    """Per activation: the lowest mean first-layer validation cost over seeds wins, whatever the
+    layers above say; a diverged stack never wins; a tie goes to the larger rate."""
+    from rectifier.selection import chosen, select_pretraining_lr, selected_stacks
+    for seed in (1, 2):
+        write_pretrain(tmp_path, seed=seed, lr=0.1, recon=(50.0, 1.0, 1.0))
+        write_pretrain(tmp_path, seed=seed, lr=0.01, recon=(40.0 + seed, 90.0, 90.0))
+        write_pretrain(tmp_path, seed=seed, activation="tanh", lr=0.1, recon=(30.0, 1.0, 1.0))
+        write_pretrain(tmp_path, seed=seed, activation="tanh", lr=0.01, recon=(30.0, 1.0, 1.0))
+    write_pretrain(tmp_path, seed=1, lr=1.0, recon=(1.0, 1.0, 1.0), diverged="layer 1 blew up",
+                   recon_loss=None, valid_recon_loss=None)
+    pre = collect_pretraining(tmp_path)
+    table = select_pretraining_lr(pre).set_index(["activation", "lr"])
+    assert table.loc[("rectifier", 0.01), "valid_recon_l1_mean"] == pytest.approx(42.5)
+    assert table.loc[("rectifier", 1.0), "diverged"] == 1
+    assert list(table.index[table["selected"]]) == [("rectifier", 0.01), ("tanh", 0.1)]
+    assert set(selected_stacks(pre)["job_id"]) == {"mnist/rectifier/lr0.01/seed1",
+                                                   "mnist/rectifier/lr0.01/seed2",
+                                                   "mnist/tanh/lr0.1/seed1", "mnist/tanh/lr0.1/seed2"}
+    rectifier = select_pretraining_lr(pre[pre["activation"] == "rectifier"])
+    assert chosen(rectifier)["lr"] == 0.01
+    assert json.dumps(chosen(rectifier), allow_nan=False)       # the diverged row: null, not inf
+    with pytest.raises(ValueError, match="one configuration's rate at a time"):
+        chosen(select_pretraining_lr(pre))
+    with pytest.raises(ValueError, match=r"every candidate rate \[1.0\] diverged"):
+        chosen(select_pretraining_lr(pre[pre["lr"] == 1.0]))
+
+
+def test_rates_are_compared_on_the_seeds_they_all_ran(tmp_path):
+    """selection.seeds `first`: only seed 1 ran both rates; seeds 2 and 3 ran the chosen one. The
+    tables choose on seed 1 alone, as the workflow did, even where seeds 2-3 would tip the mean."""
+    write_run(tmp_path, seed=1, lr=0.1, test_error=1.0)
+    write_run(tmp_path, seed=1, lr=0.01, test_error=1.5)
+    for seed in (2, 3):
+        write_run(tmp_path, seed=seed, lr=0.1, test_error=5.0)
+    table = select_lr(collect(tmp_path)).set_index("lr")
+    assert table.loc[0.1, "selected"] and not table.loc[0.01, "selected"]
+    assert table.loc[0.1, "n_seeds"] == 3 and table.loc[0.1, "valid_error_mean"] == pytest.approx(
+        (1.1 + 5.1 + 5.1) / 3)

@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     pretrain.add_argument("--dataset", required=True)
     pretrain.add_argument("--activation", required=True)
     pretrain.add_argument("--seed", required=True, type=int)
+    pretrain.add_argument("--lr", type=float, help="learning rate, one of pretrain.lr "
+                          "(default: the only one)")
     pretrain.add_argument("--out", required=True, type=Path, help="the job's results folder")
     pretrain.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
 
@@ -39,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--lr", type=float, help="learning rate, one of train.lr (default: the "
                        "only one)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+
+    choose = stages.add_parser("choose", help="choose one configuration's rate on validation")
+    choose.add_argument("--kind", required=True, choices=("pretrain", "train"),
+                        help="whose candidate rates: pre-training's or fine-tuning's")
+    choose.add_argument("--out", required=True, type=Path, help="JSON file: the rate and why")
+    choose.add_argument("metrics", nargs="+", type=Path, help="metrics.json of each candidate")
 
     tables = stages.add_parser("tables", help="build the tables from the runs' metrics")
     tables.add_argument("--out", required=True, type=Path, help="folder of CSV and Markdown")
@@ -77,7 +85,8 @@ def _pretrain(params, args) -> None:
     from .data import prepared_path
     from .job import Job, run_pretraining
     _threads(args.threads)
-    job = Job(args.dataset, args.activation, "dae", args.seed)
+    lr = _rate(args.lr, params.pretraining_rates, "pretrain.lr")
+    job = Job(args.dataset, args.activation, "dae", args.seed, lr, stage="pretrain")
     run_pretraining(params, job, prepared_path(params, args.dataset), args.out)
 
 
@@ -85,12 +94,27 @@ def _train(params, args) -> None:
     from .data import prepared_path
     from .job import Job, run
     _threads(args.threads)
-    rates = params.learning_rates
-    lr = args.lr if args.lr is not None else rates[0]
-    if lr not in rates or (args.lr is None and len(rates) > 1):
-        raise ValueError(f"--lr {args.lr}: give one of train.lr {list(rates)}")
+    lr = _rate(args.lr, params.learning_rates, "train.lr")
     job = Job(args.dataset, args.activation, args.pretraining, args.seed, lr)
     run(params, job, prepared_path(params, args.dataset), args.out, args.stack)
+
+
+def _rate(lr: float | None, rates: tuple[float, ...], key: str) -> float:
+    """--lr, which must be one of the candidates; may be left out when there is one."""
+    if (lr is None and len(rates) > 1) or (lr is not None and lr not in rates):
+        given = "--lr missing" if lr is None else f"--lr {lr:g}"
+        raise ValueError(f"{given}: give one of {key} [{', '.join(f'{x:g}' for x in rates)}]")
+    return rates[0] if lr is None else lr
+
+
+def _choose(params, args) -> None:
+    from . import atomic, selection
+    from .runs import collect, collect_pretraining
+    if args.kind == "pretrain":
+        table = selection.select_pretraining_lr(collect_pretraining(args.metrics))
+    else:
+        table = selection.select_lr(collect(args.metrics))
+    atomic.write_json(args.out, selection.chosen(table))
 
 
 def _threads(n: int | None) -> None:
@@ -114,4 +138,5 @@ def _report(params, args) -> None:
                                tables=args.tables)
 
 
-STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "tables": _tables, "report": _report}
+STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "choose": _choose,
+          "tables": _tables, "report": _report}

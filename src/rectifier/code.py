@@ -21,6 +21,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     "prepare": ("config.py", "paper.py", "atomic.py", "data"),
     "pretrain": _NETWORK + ("pretrain.py",),
     "train": _NETWORK + ("pretrain.py", "train.py"),
+    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py"),
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "atomic.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",

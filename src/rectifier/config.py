@@ -43,7 +43,7 @@ class Train:
 @dataclass(frozen=True)
 class Pretrain:
     noise: float
-    lr: float
+    lr: float | tuple[float, ...]       # one rate, or candidates to select from (rates)
     epochs: int
     minibatch: int
     l1: float
@@ -71,6 +71,7 @@ class Params:
     train: Train
     pretrain: Pretrain
     margins: dict[str, float]           # verdicts.margin: data set (or "default") -> points
+    selection_seeds: str                # selection.seeds: all | first
     device: str
     tracking: Tracking
     raw: dict[str, Any]
@@ -88,8 +89,9 @@ class Params:
             hidden=tuple(model["hidden"]),
             hidden_per_dataset={k: tuple(v) for k, v in model["hidden_per_dataset"].items()},
             train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"])}),
-            pretrain=Pretrain(**raw["pretrain"]),
+            pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"])}),
             margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
+            selection_seeds=raw["selection"]["seeds"],
             device=raw["device"],
             tracking=Tracking(**raw["tracking"]),
             raw=raw,
@@ -98,12 +100,24 @@ class Params:
     @property
     def learning_rates(self) -> tuple[float, ...]:
         """The fine-tuning rates to run; each configuration keeps its best on validation."""
-        lr = self.train.lr
-        return lr if isinstance(lr, tuple) else (lr,)
+        return _as_tuple(self.train.lr)
+
+    @property
+    def pretraining_rates(self) -> tuple[float, ...]:
+        """The pre-training rates to run; each activation keeps its best (selection)."""
+        return _as_tuple(self.pretrain.lr)
+
+    def candidate_seeds(self) -> tuple[int, ...]:
+        """The seeds that run every candidate rate: all, or the first (selection.seeds)."""
+        return self.seeds if self.selection_seeds == "all" else self.seeds[:1]
 
     def hidden_for(self, dataset: str) -> tuple[int, ...]:
         """Hidden layer sizes for a data set: its override if any, else the default."""
         return self.hidden_per_dataset.get(dataset, self.hidden)
+
+
+def _as_tuple(lr: float | tuple[float, ...]) -> tuple[float, ...]:
+    return lr if isinstance(lr, tuple) else (lr,)
 
 
 def _rates(lr: float | list[float]) -> float | tuple[float, ...]:

@@ -7,6 +7,7 @@ from collections import Counter
 import pandas as pd
 
 from rectifier import paper
+from rectifier.selection import groups, selected_runs
 from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
 
@@ -53,6 +54,16 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
     found.append("Stopping rule (not stated in the paper; ours): "
                  + ", ".join(f"{n} run(s) {STOPPED.get(s, s)}" for s, n in stops.items())
                  + f"; epochs run {span(runs['epochs_run'])}.")
+    capped = selected_runs(runs)
+    capped = capped[capped["stopped"] == "max_epochs"]
+    if len(capped):
+        found.append(f"{len(capped)} selected run(s) reached max_epochs "
+                     f"({span(capped['epochs_run'])}) before early stopping could end them, "
+                     "their validation error having improved within the last `patience` epochs: "
+                     "a larger train.max_epochs continues them from their last epoch.")
+    firsts = _chosen_on_first_seed(runs)
+    if firsts:
+        found.append(firsts)
     tried = rates_tried(runs)
     if runs["lr"].nunique() == 1:
         found.append(f"One learning rate ({runs['lr'].iloc[0]}) for every configuration, not "
@@ -98,6 +109,25 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
     return found
 
 
+PAPER_GRID = {0.1, 0.01, 0.001, 0.0001}
+
+
+def _chosen_on_first_seed(runs: pd.DataFrame) -> str:
+    """selection.seeds `first`, read off the runs: configurations whose seeds did not all run
+    every rate, with the jobs this saved against the whole grid."""
+    ran, whole, partial = 0, 0, 0
+    for _, g in groups(runs):
+        rates, seeds = g["lr"].nunique(), g["seed"].nunique()
+        ran, whole = ran + len(g), whole + rates * seeds
+        partial += len(g) < rates * seeds
+    if not partial:
+        return ""
+    return (f"In {partial} configuration(s) the learning rate was chosen on the seeds that ran "
+            "every rate (selection.seeds: first), and the other seeds ran the chosen rate only, "
+            "where the paper's grid runs every rate on every seed: "
+            f"{ran} fine-tuning jobs instead of {whole}.")
+
+
 def _pretraining_facts(pre: pd.DataFrame | None) -> str:
     """The pre-training hyper-parameters as the jobs' files record them, beside the paper's."""
     if pre is None or not len(pre):
@@ -107,7 +137,9 @@ def _pretraining_facts(pre: pd.DataFrame | None) -> str:
         rate = (f"learning rate fixed at {pre['lr'].iloc[0]:g}, not picked on reconstruction "
                 f"error from {PAPER_RATES} as the paper does")
     else:
-        rate = f"learning rates {distinct(f'{x:g}' for x in pre['lr'])} across jobs"
+        rate = (f"learning rate chosen per activation on the first layer's validation "
+                f"reconstruction cost from {distinct(f'{x:g}' for x in sorted(set(pre['lr'])))}"
+                + (" (the paper's grid)" if set(pre["lr"]) == PAPER_GRID else ""))
     return (f"Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
             f"pre-training jobs: masking noise {distinct(pre['noise'])} (paper: "
             f"{paper.DAE_MASKING}); {distinct(pre['epochs'])} epochs per layer (not stated in "

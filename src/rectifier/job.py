@@ -24,7 +24,7 @@ from . import atomic, code, data, provenance, tracking
 from .config import Params
 from .model import MLP
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
-from .names import HISTORY_COLUMNS, job_id
+from .names import HISTORY_COLUMNS, job_id, pretraining_job_id
 from .sparsity import LayerMeter
 from .train import evaluate, fit
 
@@ -39,12 +39,13 @@ class Job:
     activation: str
     pretraining: str
     seed: int
-    lr: float | None = None       # fine-tuning rate; None for a pre-training job
+    lr: float                     # the rate of the job's SGD: fine-tuning's, or pre-training's
+    stage: str = "train"          # train | pretrain
 
     @property
     def name(self) -> str:
-        if self.lr is None:
-            return f"{self.dataset}/{self.activation}/{self.pretraining}/seed{self.seed}"
+        if self.stage == "pretrain":
+            return pretraining_job_id(self.dataset, self.activation, self.lr, self.seed)
         return job_id(self.dataset, self.activation, self.pretraining, self.lr, self.seed)
 
 
@@ -58,6 +59,9 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     cfg = replace(params.train, lr=job.lr)
     splits, device, tensors = _load(params, job, prepared)
     pretrained = torch.load(stack, map_location=device, weights_only=True) if stack else None
+    if pretrained and pretrained.get("diverged"):
+        raise ValueError(f"{stack}: its pre-training diverged ({pretrained['diverged']}); "
+                         "no network fine-tunes from it")
     model = initial_model(params, job, splits.n_features, splits.classes, pretrained).to(device)
     hidden = params.hidden_for(job.dataset)
     # The code is in the fingerprint too: a state saved by other code is not resumed, so a job
@@ -119,12 +123,15 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
 
 
 def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict:
-    """Pre-train the stack of denoising auto-encoders for one (data set, activation, seed)."""
+    """Pre-train the stack of denoising auto-encoders for one (data set, activation, seed) at the
+    rate job.lr. A stack that diverges is written as such (not selectable, nothing fine-tunes
+    from it), so the other candidate rates go on."""
     started = time.time()
+    cfg = replace(params.pretrain, lr=job.lr)
     splits, device, tensors = _load(params, job, prepared, ("x_train", "x_valid"))
     hidden = params.hidden_for(job.dataset)
     settings = {"dataset": job.dataset, "activation": job.activation, "seed": job.seed,
-                "hidden": list(hidden), **asdict(params.pretrain),
+                "hidden": list(hidden), **asdict(cfg),
                 "sign_trick": params.train.sign_trick, "data_sha256": splits.sha256,
                 "code_sha256": code.digest("pretrain")}
     fingerprint = _fingerprint(settings)
@@ -133,36 +140,49 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     inputs = tensors["x_train"]
     if splits.x_unlabelled is not None:     # reviews: the unlabelled ones pre-train too
         inputs = torch.cat([inputs, torch.from_numpy(splits.x_unlabelled).to(device)])
-    signs = stack_signs(hidden, job.activation, params.pretrain, params.train.sign_trick, device)
-    stack = pretrain(inputs, hidden, job.activation, params.pretrain, job.seed, resume,
-                     fingerprint, signs)
-    # Codes measured on the validation set: the test set stays for the fine-tuned networks.
-    layers = code_sparsity(tensors["x_valid"], stack.encoders, job.activation,
-                           params.train.eval_batch, signs)
-    final = {row["layer"]: row["recon_loss"] for row in stack.history}
+    signs = stack_signs(hidden, job.activation, cfg, params.train.sign_trick, device)
+    stack = pretrain(inputs, hidden, job.activation, cfg, job.seed, resume, fingerprint, signs,
+                     valid=tensors["x_valid"])
+    if stack.diverged:
+        measures = {"recon_loss": None, "valid_recon_loss": None,
+                    **dict.fromkeys(("sparsity_pct", "sparsity_pct_mean", "dead_units",
+                                     "mean_activation"))}
+    else:
+        # Codes measured on the validation set: the test set stays for the fine-tuned networks.
+        layers = code_sparsity(tensors["x_valid"], stack.encoders, job.activation,
+                               params.train.eval_batch, signs)
+        final = {row["layer"]: row["recon_loss"] for row in stack.history}
+        measures = {"recon_loss": [final[k] for k in sorted(final)],
+                    "valid_recon_loss": stack.valid_recon, **_layer_measures(layers)}
     metrics = {
-        **asdict(job), "recon_loss": [final[k] for k in sorted(final)],
+        **asdict(job), **measures, "diverged": stack.diverged or None,
         "input_scale": stack.scales,      # text recipe: what each layer's input was divided by
-        **_layer_measures(layers), "hidden": list(hidden), **asdict(params.pretrain),
+        "hidden": list(hidden), **asdict(cfg),
         "n_train": len(splits.y_train), "n_pretrain": len(inputs),
         **_provenance(started, device, splits), "code_sha256": settings["code_sha256"],
         "fingerprint": fingerprint,
     }
     payload = {"encoders": stack.encoders, "settings": settings,
-               "signed": signs[0] is not None}
+               "signed": signs[0] is not None, "diverged": stack.diverged or None}
     atomic.write_with(out / "stack.pt", lambda handle: torch.save(payload, handle))
-    logged = {f"final_recon_loss_l{i + 1}": v for i, v in enumerate(metrics["recon_loss"])}
+    logged = {f"final_recon_loss_l{i + 1}": v for i, v in enumerate(metrics["recon_loss"] or ())}
+    logged.update({f"valid_recon_loss_l{i + 1}": v
+                   for i, v in enumerate(metrics["valid_recon_loss"] or ())})
     logged.update(sparsity_pct_mean=metrics["sparsity_pct_mean"],
                   wall_time_s=metrics["wall_time_s"])
     # One MLflow series per layer, step = epoch within that layer.
     series = [{"epoch": r["epoch"], f"recon_loss_l{r['layer']}": r["recon_loss"],
                f"l1_l{r['layer']}": r["l1"]} for r in stack.history]
-    _finish(params, f"{job.dataset}/{job.activation}/pretrain/seed{job.seed}", metrics, logged,
-            {"stage": "pretrain"}, asdict(params.pretrain), stack.history, out, "stack.pt",
-            series)
+    tags = {"stage": "pretrain", **({"diverged": stack.diverged} if stack.diverged else {})}
+    _finish(params, f"{job.dataset}/{job.activation}/pretrain/lr{job.lr:g}/seed{job.seed}",
+            metrics, logged, tags, asdict(cfg), stack.history, out, "stack.pt", series)
     resume.unlink(missing_ok=True)
-    log.info("%s: pre-trained %d layers, reconstruction %s, %.0f s", job.name, len(hidden),
-             ", ".join(f"{v:.3f}" for v in metrics["recon_loss"]), metrics["wall_time_s"])
+    if stack.diverged:
+        log.warning("%s: diverged (%s), %.0f s", job.name, stack.diverged, metrics["wall_time_s"])
+    else:
+        log.info("%s: pre-trained %d layers, validation reconstruction %s, %.0f s", job.name,
+                 len(hidden), ", ".join(f"{v:.3f}" for v in stack.valid_recon),
+                 metrics["wall_time_s"])
     return metrics
 
 

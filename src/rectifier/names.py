@@ -13,9 +13,9 @@ def job_id(dataset: str, activation: str, pretraining: str, lr: float, seed: int
     return f"{dataset}/{activation}/{pretraining}/lr{lr_label(lr)}/seed{seed}"
 
 
-def pretraining_job_id(dataset: str, activation: str, seed: int) -> str:
-    """A pre-training job's folder under pretrained/."""
-    return f"{dataset}/{activation}/seed{seed}"
+def pretraining_job_id(dataset: str, activation: str, lr: float, seed: int) -> str:
+    """A pre-training job's folder under pretrained/ (lr: the auto-encoders' rate)."""
+    return f"{dataset}/{activation}/lr{lr_label(lr)}/seed{seed}"
 
 
 # The columns of a training job's history.csv, one row per epoch.

@@ -108,6 +108,9 @@ class Stack:
     current: dict = field(default_factory=dict)    # the state of the auto-encoder in training
     history: list[dict] = field(default_factory=list)
     scales: list[float] = field(default_factory=list)  # each finished layer's input scale
+    valid_recon: list[float] = field(default_factory=list)  # each finished layer's cost on the
+                                                            # validation set (selects the rate)
+    diverged: str = ""                  # why a cost stopped being finite; empty while it is
 
 
 def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain, sign_trick: bool,
@@ -120,14 +123,17 @@ def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain, si
 
 def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
              seed: int, checkpoint: Path, fingerprint: str,
-             signs: list[torch.Tensor | None] | None = None) -> Stack:
-    """Train the stack layer by layer on the training inputs x; return the finished stack.
-    `signs`: each layer's signs in a signed stack (stack_signs), None for an unsigned one."""
+             signs: list[torch.Tensor | None] | None = None,
+             valid: torch.Tensor | None = None) -> Stack:
+    """Train the stack layer by layer on the training inputs x at the one rate cfg.lr; return the
+    stack, finished or diverged (`diverged` says where; the layers below are kept). `signs`: each
+    layer's signs in a signed stack (stack_signs), None for an unsigned one. `valid`: inputs on
+    which each finished auto-encoder's reconstruction cost is measured (Stack.valid_recon)."""
     stack = _resume(checkpoint, fingerprint) or Stack()
     stack.encoders = {k: v.to(x.device) for k, v in stack.encoders.items()}
     sizes = (x.shape[1], *hidden)
     signs = signs or [None] * len(hidden)
-    while stack.layer < len(hidden):
+    while stack.layer < len(hidden) and not stack.diverged:
         k = stack.layer
         unit, cost = reconstruction(activation_name, k, cfg.recipe)
         text = cost == "cross_entropy" and activation_name == "rectifier"
@@ -151,19 +157,38 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
             started = time.perf_counter()
             recon, l1 = _epoch(step, inputs, cfg, seed * 100_003 + 1_009 * k + stack.epoch)
             if not (math.isfinite(recon) and math.isfinite(l1)):
-                raise RuntimeError(f"pre-training layer {k + 1} diverged at epoch {stack.epoch} "
-                                   f"(pretrain.lr={cfg.lr}); a smaller learning rate may train")
+                stack.diverged = (f"layer {k + 1}'s cost became {recon + l1} at epoch "
+                                  f"{stack.epoch} (pretrain.lr={cfg.lr:g})")
+                log.warning("diverged: %s; the stack ends here and is not selectable",
+                            stack.diverged)
+                _save(checkpoint, fingerprint, stack)
+                return stack
             stack.history.append({"layer": k + 1, "epoch": stack.epoch, "recon_loss": recon,
                                   "l1": l1, "seconds": time.perf_counter() - started})
             log.info("layer %d epoch %d: reconstruction %.4f, l1 %.4f", k + 1, stack.epoch, recon, l1)
             stack.current = {n: t.detach().clone() for n, t in dae.state_dict().items()}
             _save(checkpoint, fingerprint, stack)
+        if valid is not None:
+            below = _codes_below(valid, stack.encoders, k, activation_name, signs) / scale
+            stack.valid_recon.append(reconstruction_cost(dae, below))
         stack.encoders[f"hidden.{k}.weight"] = dae.encoder.weight.detach() / scale
         stack.encoders[f"hidden.{k}.bias"] = dae.encoder.bias.detach().clone()
         stack.scales.append(scale)
         stack.layer, stack.epoch, stack.current = k + 1, 0, {}
         _save(checkpoint, fingerprint, stack)
     return stack
+
+
+@torch.no_grad()
+def reconstruction_cost(dae: DenoisingAutoEncoder, inputs: torch.Tensor,
+                        batch: int = 1000) -> float:
+    """The auto-encoder's reconstruction cost of uncorrupted `inputs` (summed over the values,
+    averaged over examples): what a pre-training rate is chosen on, measured on validation."""
+    total = 0.0
+    for i in range(0, len(inputs), batch):
+        part = inputs[i:i + batch]
+        total += float(dae.loss(part, part)[0]) * len(part)
+    return total / len(inputs)
 
 
 class AutogradDenoisingStep:

@@ -23,7 +23,7 @@ from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
 from rectifier.deviations import detect_deviations
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
-from rectifier.selection import KEY, selected_runs
+from rectifier.selection import KEY, select_pretraining_lr, selected_runs, selected_stacks
 from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried, span
 
@@ -374,7 +374,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
             "curves": figures.curves(chosen, dict(histories))}
     if pretraining is not None:
-        pngs["reconstruction"] = figures.reconstruction(pretraining,
+        pngs["reconstruction"] = figures.reconstruction(selected_stacks(pretraining),
                                                         dict(pretraining_histories or {}))
 
     doc = _Doc()
@@ -512,21 +512,43 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
 
 def _pretraining_section(doc: _Doc, pre: pd.DataFrame, png: bytes) -> None:
+    chosen = selected_stacks(pre)
+    candidates = sorted(set(pre["lr"]), reverse=True)
     doc.heading(2, "Pre-training")
-    doc.para(f"{len(pre)} stacks of denoising auto-encoders, one per (data set, activation, "
-             "seed), trained greedily one hidden layer at a time on the training set: "
-             f"recipe {distinct(pre['recipe'])}, masking noise {distinct(pre['noise'])} "
-             f"(paper: {paper.DAE_MASKING}), {distinct(pre['epochs'])} epochs per layer, "
-             f"learning rate {distinct(f'{x:g}' for x in pre['lr'])} (constant), minibatch "
-             f"{distinct(pre['minibatch'])}, L1 {distinct(pre['l1'])} on the codes.")
+    doc.para(f"{len(chosen)} stacks of denoising auto-encoders fine-tuned from, one per (data "
+             "set, activation, seed), trained greedily one hidden layer at a time on the "
+             f"training set: recipe {distinct(chosen['recipe'])}, masking noise "
+             f"{distinct(chosen['noise'])} (paper: {paper.DAE_MASKING}), "
+             f"{distinct(chosen['epochs'])} epochs per layer, learning rate "
+             f"{distinct(f'{x:g}' for x in chosen['lr'])} (constant), minibatch "
+             f"{distinct(chosen['minibatch'])}, L1 {distinct(chosen['l1'])} on the codes.")
+    if len(candidates) > 1:
+        doc.para(f"The learning rate was chosen per activation from "
+                 f"{', '.join(f'{x:g}' for x in candidates)} ({len(pre)} pre-training jobs) on "
+                 "the first layer's reconstruction cost of the uncorrupted validation inputs, "
+                 "mean over the seeds that ran every rate: the only layer whose target is the "
+                 "same for every rate (the layers above reconstruct codes the rate shaped). A "
+                 "stack that diverged is never chosen.")
+        doc.table(_pretraining_rates_view(select_pretraining_lr(pre)))
     doc.para("Reconstruction cost: the last epoch's training cost of each layer's auto-encoder "
              "(on corrupted inputs, summed over the values reconstructed, averaged over "
              "examples; mean ± sd over seeds). Code sparsity: % of each layer's codes exactly "
              "zero on the validation set (the test set is kept for the fine-tuned networks).")
-    doc.table(_pretraining_view(tbl.pretraining_table(pre)))
+    doc.table(_pretraining_view(tbl.pretraining_table(chosen)))
     doc.figure("reconstruction", png,
-               "Reconstruction cost per epoch of each layer's auto-encoder, mean over seeds, "
-               "one line per activation.")
+               "Reconstruction cost per epoch of each layer's auto-encoder at the chosen rate, "
+               "mean over seeds, one line per activation.")
+
+
+def _pretraining_rates_view(rates: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": rates["dataset"], "activation": rates["activation"],
+        "learning rate": [f"{x:g}" for x in rates["lr"]], "n seeds": rates["n_seeds"],
+        "validation reconstruction, layer 1": [
+            "diverged" if m == float("inf") else _pm(m, s, 3)
+            for m, s in zip(rates["valid_recon_l1_mean"], rates["valid_recon_l1_sd"])],
+        "diverged": rates["diverged"],
+        "chosen": ["yes" if x else "" for x in rates["selected"]]})
 
 
 def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Path, *,

@@ -5,7 +5,7 @@ into one flat DataFrame, refusing a file that lacks a key or holds NaN/inf, so n
 table, and marks the runs of each configuration's chosen learning rate (rectifier.selection). A
 run that diverged (its `diverged` holds the reason) has no test measures (null in its file, NaN in
 the frame) and an infinite validation error, so that selection never picks it;
-collect_pretraining() does the same for pretrained/<dataset>/<activation>/seed<seed>/.
+collect_pretraining() does the same for pretrained/<dataset>/<activation>/lr<lr>/seed<seed>/.
 load_histories() reads each job's history.csv, checked the same way.
 """
 from __future__ import annotations
@@ -33,11 +33,11 @@ PROVENANCE = ("device_name", "torch_version", "python_version", "platform", "git
 PRETRAIN_NUMBERS = ("noise", "lr", "l1", "sparsity_pct_mean", "wall_time_s")
 PRETRAIN_INTEGERS = ("seed", "epochs", "minibatch", "n_train")
 PRETRAIN_NAMES = ("dataset", "activation", "pretraining", "recipe", "device")
-PRETRAIN_PER_LAYER = ("recon_loss",) + PER_LAYER
+PRETRAIN_PER_LAYER = ("recon_loss", "valid_recon_loss") + PER_LAYER
 PRETRAIN_HISTORY_COLUMNS = ("layer", "epoch", "recon_loss", "l1", "seconds")
 # What a diverged training run cannot have measured: null in its metrics.json.
 UNMEASURED = ("test_error_pct", "valid_error_pct", "sparsity_pct_mean", "sparsity_pct",
-              "dead_units", "mean_activation")
+              "dead_units", "mean_activation", "recon_loss", "valid_recon_loss")
 
 
 class _Keys(NamedTuple):
@@ -74,14 +74,18 @@ def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
 
 
 def collect_pretraining(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
-    """One flat row per pre-training job (pretrained/<dataset>/<activation>/seed<seed>/), from a
-    folder or a list of metrics.json paths, checked as collect() checks training jobs."""
+    """One flat row per pre-training job (pretrained/<dataset>/<activation>/lr<lr>/seed<seed>/),
+    from a folder or a list of metrics.json paths, checked as collect() checks training jobs. A
+    diverged stack's first-layer validation cost is infinite, so selection never picks it."""
     rows = []
     for path in _paths(source, "collect_pretraining"):
         m = _read_metrics(path, PRETRAINING_KEYS)
-        job = pretraining_job_id(m["dataset"], m["activation"], int(m["seed"]))
-        rows.append(_flatten(m, path, job, PRETRAINING_KEYS))
-    return _ordered(_unique(pd.DataFrame(rows)), by=["seed"], ascending=[True])
+        job = pretraining_job_id(m["dataset"], m["activation"], m["lr"], int(m["seed"]))
+        row = _flatten(m, path, job, PRETRAINING_KEYS)
+        if m.get("diverged"):
+            row["valid_recon_loss_l1"] = math.inf
+        rows.append(row)
+    return _ordered(_unique(pd.DataFrame(rows)), by=["lr", "seed"], ascending=[False, True])
 
 
 def _paths(source, caller: str) -> list[Path]:

@@ -1,6 +1,9 @@
 """Which runs count: the configurations (data set, activation, pre-training) in the paper's order,
 and for each the learning rate with the best validation error over its seeds, as the paper picks
-(select_lr). The tables, the figures and the report show only those runs (selected_runs).
+(select_lr). The tables, the figures and the report show only those runs (selected_runs). The
+pre-training rate is chosen the same way per activation, on the validation reconstruction cost
+(select_pretraining_lr). Rates are compared on the seeds they all ran: every seed by default, the
+first alone under selection.seeds `first` (the workflow then runs the other seeds at its choice).
 """
 from __future__ import annotations
 
@@ -56,19 +59,29 @@ def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
+def _choose(g: pd.DataFrame, criterion: str):
+    """(rate, its jobs) larger rate first, and the rates tied for the lowest mean `criterion`
+    over the seeds that every rate ran (all of them under selection.seeds `all`, the first under
+    `first`, where the other seeds ran the chosen rate only); none when every mean is infinite."""
+    by_lr = sorted(g.groupby("lr"), key=lambda item: -item[0])
+    shared = set.intersection(*(set(h["seed"]) for _, h in by_lr))
+    means = [h.loc[h["seed"].isin(shared), criterion].mean() if shared else math.inf
+             for _, h in by_lr]
+    best = min(means)
+    tied = [lr for (lr, _), m in zip(by_lr, means) if math.isfinite(best) and _same(m, best)]
+    return by_lr, tied
+
+
 def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
     """Per configuration and learning rate (larger first): seeds, validation error (mean ± sd),
     mean test error, and `selected`: the rate with the lowest mean validation error over its
-    seeds, as the paper picks; a tie goes to the larger rate, and `tied` marks the rates that
-    tied for the best. `diverged` counts the seeds whose run diverged: their validation error is
-    infinite, so such a rate is never selected, and a configuration whose every rate diverged has
-    none selected."""
+    seeds (those every rate ran: _choose), as the paper picks; a tie goes to the larger rate, and
+    `tied` marks the rates that tied for the best. `diverged` counts the seeds whose run
+    diverged: their validation error is infinite, so such a rate is never selected, and a
+    configuration whose every rate diverged has none selected."""
     rows = []
     for key, g in groups(runs):
-        by_lr = sorted(g.groupby("lr"), key=lambda item: -item[0])
-        means = [h["valid_error_pct"].mean() for _, h in by_lr]
-        best = min(means)
-        tied = [lr for (lr, _), m in zip(by_lr, means) if math.isfinite(best) and _same(m, best)]
+        by_lr, tied = _choose(g, "valid_error_pct")
         for lr, h in by_lr:
             valid_mean, valid_sd = mean_sd(h["valid_error_pct"].to_numpy(float))
             rows.append({**dict(zip(KEY, key)), "lr": float(lr), "n_seeds": len(h),
@@ -80,6 +93,43 @@ def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=KEY + ["lr", "n_seeds", "valid_error_mean",
                                              "valid_error_sd", "test_error_mean", "diverged",
                                              "selected", "tied"])
+
+
+def select_pretraining_lr(pre: pd.DataFrame) -> pd.DataFrame:
+    """Per (data set, activation) and pre-training rate (larger first): seeds, the first
+    layer's validation reconstruction cost (mean ± sd), `diverged` (stacks), and `selected`: the
+    lowest mean over the seeds (those every rate ran), a tie to the larger rate. The first
+    layer's cost, because only its target (the inputs) is the same for every candidate rate: the
+    layers above reconstruct codes that the rate itself shaped."""
+    rows = []
+    for key, g in groups(pre):
+        by_lr, tied = _choose(g, "valid_recon_loss_l1")
+        for lr, h in by_lr:
+            mean, sd = mean_sd(h["valid_recon_loss_l1"].to_numpy(float))
+            rows.append({"dataset": key[0], "activation": key[1], "lr": float(lr),
+                         "n_seeds": len(h), "valid_recon_l1_mean": mean, "valid_recon_l1_sd": sd,
+                         "diverged": int(h["valid_recon_loss_l1"].eq(math.inf).sum()),
+                         "selected": bool(tied) and lr == max(tied)})
+    return pd.DataFrame(rows, columns=["dataset", "activation", "lr", "n_seeds",
+                                       "valid_recon_l1_mean", "valid_recon_l1_sd", "diverged",
+                                       "selected"])
+
+
+def chosen(table: pd.DataFrame) -> dict:
+    """One configuration's choice from select_lr or select_pretraining_lr, as the workflow
+    records it: {"lr": the rate, "candidates": the table's rows}. Refuses a table of several
+    configurations, and one whose every candidate diverged (nothing to go on with)."""
+    keys = table.drop_duplicates(["dataset", "activation"] + (
+        ["pretraining"] if "pretraining" in table else []))
+    if len(keys) != 1:
+        raise ValueError(f"choose one configuration's rate at a time, not {len(keys)}")
+    picked = table[table["selected"]]
+    if picked.empty:
+        raise ValueError(f"every candidate rate {sorted(table['lr'])} diverged: no rate to go on "
+                         "with; try smaller ones")
+    finite = lambda v: v if not isinstance(v, float) or math.isfinite(v) else None   # JSON
+    rows = [{k: finite(v) for k, v in row.items()} for row in table.to_dict("records")]
+    return {"lr": float(picked["lr"].iloc[0]), "candidates": rows}
 
 
 def mark_selected(runs: pd.DataFrame) -> pd.DataFrame:
@@ -96,3 +146,12 @@ def selected_runs(runs: pd.DataFrame) -> pd.DataFrame:
     Chosen afresh from `runs`, so a subset of runs never carries a stale choice."""
     marked = mark_selected(runs)
     return marked[marked["selected"]]
+
+
+def selected_stacks(pre: pd.DataFrame) -> pd.DataFrame:
+    """Only the pre-training jobs of each activation's chosen rate (select_pretraining_lr)."""
+    table = select_pretraining_lr(pre)
+    chosen = set(table.loc[table["selected"], ["dataset", "activation", "lr"]]
+                 .itertuples(index=False, name=None))
+    return pre[[k in chosen for k in pre[["dataset", "activation", "lr"]]
+                .itertuples(index=False, name=None)]]

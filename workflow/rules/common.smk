@@ -11,13 +11,17 @@ PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, 
 # The jobs read the params file this names: params.yaml, or the config as --configfile and
 # --config changed it (written once, by digest). An environment variable, not a command-line
 # argument, so that an edit of an unrelated knob does not change every rule's command.
-os.environ["RECTIFIER_PARAMS"] = str(effective_file(config, "params.yaml"))
+os.environ.update(RECTIFIER_PARAMS=str(effective_file(config, "params.yaml")))
 DATA = config["data"]["root"]
 # Digests of the code behind each step (rectifier.code), read from the package beside the
 # Snakefile; the steps take them among their params, so an edit of a module reruns its steps.
 CODE = digests(Path(workflow.basedir) / "src" / "rectifier")
 RUN = "results/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}"
-STACK = "pretrained/{dataset}/{activation}/seed{seed}"
+STACK = "pretrained/{dataset}/{activation}/lr{lr}/seed{seed}"
+# The rate chosen among candidates, with the table it was chosen on (checkpoints: the jobs of
+# the seeds that did not run every candidate follow from it; selection.seeds `first`).
+PRETRAINING_RATE = "pretrained/{dataset}/{activation}/rate.json"
+TRAINING_RATE = "results/{dataset}/{activation}/{pretraining}/rate.json"
 STACKS = "pretrained/stacks.txt"  # the list of stacks: the pretrain phase's one sure output
 REPORT = ["reports/report.md", "reports/report.html"]
 TABLES = [
@@ -48,33 +52,75 @@ def prepared(dataset):
     return f"{DATA}/{dataset}/prepared.npz"
 
 
-def run_metrics():
-    return expand(
-        f"{RUN}/metrics.json",
-        dataset=PARAMS.datasets,
-        activation=PARAMS.activations,
-        pretraining=PARAMS.pretraining,
-        lr=[lr_label(lr) for lr in PARAMS.learning_rates],  # as names.job_id names it
-        seed=PARAMS.seeds,
-    )
+def rates(candidates, seed, choice):
+    """The rate labels a seed runs: every candidate when it is one of the seeds that choose
+    (selection.seeds), else the one `choice()` reads from the choice (a checkpoint)."""
+    if len(candidates) == 1 or seed in PARAMS.candidate_seeds():
+        return [lr_label(lr) for lr in candidates]
+    return [choice()]
 
 
-def stacks(name="stack.pt"):
+def chosen(checkpoint, **wildcards):
+    """The rate label a choice (checkpoint) wrote for these wildcards."""
+    path = checkpoint.get(**wildcards).output[0]
+    return lr_label(json.loads(Path(path).read_text())["lr"])
+
+
+def run_metrics(wildcards=None):
+    """Every training job's metrics.json: an input function, since under selection.seeds
+    `first` the rate of the other seeds' jobs is a checkpoint's choice."""
+    targets = []
+    for d in PARAMS.datasets:
+        for a in PARAMS.activations:
+            for p in PARAMS.pretraining:
+                for s in PARAMS.seeds:
+                    choice = lambda: chosen(checkpoints.training_rate, dataset=d,
+                                            activation=a, pretraining=p)
+                    for lr in rates(PARAMS.learning_rates, s, choice):
+                        run = RUN.format(dataset=d, activation=a, pretraining=p, lr=lr, seed=s)
+                        targets.append(os.path.join(run, "metrics.json"))
+    return targets
+
+
+def candidate_runs(wildcards):
+    """A configuration's candidates: every rate on the seeds that choose."""
+    return expand(f"{RUN}/metrics.json", **wildcards, lr=[lr_label(x) for x in
+                  PARAMS.learning_rates], seed=PARAMS.candidate_seeds())
+
+
+def stack_rate(dataset, activation):
+    """The pre-training rate an activation chose on validation reconstruction."""
+    if len(PARAMS.pretraining_rates) == 1:
+        return lr_label(PARAMS.pretraining_rates[0])
+    return chosen(checkpoints.pretraining_rate, dataset=dataset, activation=activation)
+
+
+def stacks(wildcards=None, name="stack.pt"):
+    """Every pre-training job's `name`: the candidates, and the chosen rate's other seeds."""
     if "dae" not in PARAMS.pretraining:
         return []
-    return expand(
-        f"{STACK}/{name}",
-        dataset=PARAMS.datasets,
-        activation=PARAMS.activations,
-        seed=PARAMS.seeds,
-    )
+    paths = []
+    for d in PARAMS.datasets:
+        for a in PARAMS.activations:
+            for s in PARAMS.seeds:
+                choice = lambda: stack_rate(d, a)
+                paths += [os.path.join(STACK.format(dataset=d, activation=a, lr=lr, seed=s), name)
+                          for lr in rates(PARAMS.pretraining_rates, s, choice)]
+    return paths
+
+
+def candidate_stacks(wildcards):
+    """An activation's candidate stacks: every pre-training rate on the seeds that choose."""
+    return expand(f"{STACK}/metrics.json", **wildcards, lr=[lr_label(x) for x in
+                  PARAMS.pretraining_rates], seed=PARAMS.candidate_seeds())
 
 
 def train_inputs(wildcards):
     """The prepared data, and the pre-trained stack when the run fine-tunes one."""
     inputs = {"data": prepared(wildcards.dataset)}
     if wildcards.pretraining == "dae":
-        inputs["stack"] = expand(f"{STACK}/stack.pt", **wildcards)[0]
+        lr = stack_rate(wildcards.dataset, wildcards.activation)
+        inputs["stack"] = os.path.join(STACK.format(**{**wildcards, "lr": lr}), "stack.pt")
     return inputs
 
 
@@ -104,7 +150,7 @@ def train_knobs(wildcards):
 def pretrain_knobs(wildcards):
     """What decides a stack: changing a fine-tuning knob does not redo pre-training."""
     knobs = {
-        "pretrain": config["pretrain"],
+        "pretrain": {k: v for k, v in config["pretrain"].items() if k != "lr"},  # a wildcard
         "sign_trick": config["train"]["sign_trick"],  # enters a signed stack
         "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
         "device": config["device"],

@@ -1,5 +1,5 @@
 rule pretrain:
-    """Pre-train a stack of denoising auto-encoders, one hidden layer at a time."""
+    """Pre-train a stack of denoising auto-encoders, one hidden layer at a time, at one rate."""
     input:
         lambda w: prepared(w.dataset),
     output:
@@ -11,21 +11,40 @@ rule pretrain:
         knobs=pretrain_knobs,
         code=CODE["pretrain"],
     log:
-        "logs/pretrain/{dataset}/{activation}/seed{seed}.log",
+        "logs/pretrain/{dataset}/{activation}/lr{lr}/seed{seed}.log",
     threads: 1
     conda:
         "../envs/rectifier.yaml"
     shell:
         "python -m rectifier pretrain --dataset {wildcards.dataset}"
-        " --activation {wildcards.activation} --seed {wildcards.seed}"
+        " --activation {wildcards.activation} --seed {wildcards.seed} --lr {wildcards.lr}"
         " --out {params.out} --threads {threads} 2> {log}"
 
 
-rule pretrained:
-    """Every stack that params.yaml's dae runs fine-tune from (the DVC phase `pretrain`), listed
-    in one file, so the phase has an output even when nothing is pre-trained."""
+checkpoint pretraining_rate:
+    """Choose an activation's pre-training rate on the first layer's validation reconstruction
+    cost of its candidate stacks (the seeds of selection.seeds)."""
     input:
-        stacks(),
+        candidate_stacks,
+    output:
+        PRETRAINING_RATE,
+    params:
+        code=CODE["choose"],
+    log:
+        "logs/pretraining_rate/{dataset}/{activation}.log",
+    threads: 1
+    conda:
+        "../envs/rectifier.yaml"
+    shell:
+        "python -m rectifier choose --kind pretrain --out {output} {input} 2> {log}"
+
+
+rule pretrained:
+    """Every stack that params.yaml's dae runs fine-tune from, and the candidates they were
+    chosen from (the DVC phase `pretrain`), listed in one file, so the phase has an output even
+    when nothing is pre-trained."""
+    input:
+        stacks,
     output:
         STACKS,
     log:

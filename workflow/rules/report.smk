@@ -1,7 +1,7 @@
 rule tables:
     """Table 1 (test error, ours beside the paper's), exact sparsity, every run: CSV and Markdown."""
     input:
-        run_metrics(),
+        run_metrics,
     output:
         tables=[
             report(f, caption="../report/tables.rst", category="Tables")
@@ -27,11 +27,11 @@ rule tables:
 rule report:
     """The report people read: Markdown and a self-contained HTML page (the DVC phase `report`)."""
     input:
-        metrics=run_metrics(),
+        metrics=run_metrics,
         tables=TABLES,
         summary=SUMMARY,
         plots=PLOTS,
-        pretrained=stacks("metrics.json"),
+        pretrained=lambda w: stacks(w, "metrics.json"),
     output:
         md="reports/report.md",
         figures=directory("reports/figures"),

@@ -24,7 +24,25 @@ rule train:
         " 2> {log}"
 
 
+checkpoint training_rate:
+    """Choose a configuration's fine-tuning rate on the validation error of its candidates on
+    the first seed; the other seeds then run that rate only (selection.seeds `first`)."""
+    input:
+        candidate_runs,
+    output:
+        TRAINING_RATE,
+    params:
+        code=CODE["choose"],
+    log:
+        "logs/training_rate/{dataset}/{activation}/{pretraining}.log",
+    threads: 1
+    conda:
+        "../envs/rectifier.yaml"
+    shell:
+        "python -m rectifier choose --kind train --out {output} {input} 2> {log}"
+
+
 rule runs:
     """Every training job of params.yaml (the DVC phase `train`)."""
     input:
-        run_metrics(),
+        run_metrics,
