@@ -158,5 +158,19 @@ def pretrain_knobs(wildcards):
     return json.dumps(knobs, sort_keys=True)
 
 
+def choices(which):
+    """Every rate.json of the pre-training or training choices the workflow makes. Listed among
+    the targets up front: an input function stops at the first checkpoint not yet run, so
+    without them the configurations' candidates would run one configuration after another."""
+    if which == "pretraining" and "dae" in PARAMS.pretraining and len(PARAMS.pretraining_rates) > 1:
+        return expand(PRETRAINING_RATE, dataset=PARAMS.datasets, activation=PARAMS.activations)
+    if (which == "training" and len(PARAMS.learning_rates) > 1
+            and PARAMS.candidate_seeds() != PARAMS.seeds):
+        return expand(TRAINING_RATE, dataset=PARAMS.datasets, activation=PARAMS.activations,
+                      pretraining=PARAMS.pretraining)
+    return []
+
+
 def all_targets():
-    return REPORT + [STACKS]  # the report rule needs every other output
+    # The report rule needs every other output; the choices are listed for parallelism.
+    return REPORT + [STACKS] + choices("pretraining") + choices("training")

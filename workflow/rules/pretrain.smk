@@ -44,7 +44,8 @@ rule pretrained:
     chosen from (the DVC phase `pretrain`), listed in one file, so the phase has an output even
     when nothing is pre-trained."""
     input:
-        stacks,
+        stacks=stacks,
+        chosen=choices("pretraining"),
     output:
         STACKS,
     log:
@@ -53,4 +54,4 @@ rule pretrained:
     conda:
         "../envs/rectifier.yaml"
     shell:
-        "printf '%s\\n' {input} > {output} 2> {log}"
+        "printf '%s\\n' {input.stacks} > {output} 2> {log}"

@@ -46,3 +46,4 @@ rule runs:
     """Every training job of params.yaml (the DVC phase `train`)."""
     input:
         run_metrics,
+        choices("pretraining") + choices("training"),
