@@ -87,8 +87,9 @@ def test_every_source_file_is_a_dependency_of_some_stage():
     package = ROOT / "src/rectifier"
     for path in package.rglob("*.py"):
         relative = path.relative_to(ROOT).as_posix()
-        # the CLI dispatches; code.py computes the digests every step records
-        if path.name in ("__init__.py", "__main__.py", "cli.py", "code.py"):
+        # the CLI dispatches; code.py computes the digests every step records; publish.py is
+        # run by hand on a published folder, not by the workflow
+        if path.name in ("__init__.py", "__main__.py", "cli.py", "code.py", "publish.py"):
             continue
         assert any(relative == d or relative.startswith(d + "/") for d in deps), \
             f"{relative} changes no DVC stage"

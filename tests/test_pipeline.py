@@ -10,7 +10,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from helpers import ROOT, write_params
+from helpers import ROOT, rectifier, write_params
 
 pytestmark = pytest.mark.slow
 
@@ -213,3 +213,29 @@ def test_candidate_rates_run_on_the_first_seed_and_the_others_follow_its_choice(
     assert "chosen per activation" in report
     assert "(selection.seeds: first)" in report and "3 fine-tuning jobs instead of 4" in report
     assert jobs_to_run(tmp_path) == {}
+
+
+def test_a_published_run_continues_on_a_fresh_machine(tmp_path):
+    """A run published job by job, then continued in a fresh folder (a new machine: nothing but
+    the committed files): Snakemake runs exactly the jobs not yet published, then the published
+    folder renders the whole run."""
+    settings = dict(activations=["tanh"], seeds=[1, 2], train__lr=[0.05, 0.01],
+                    selection__seeds="first", tracking__enabled=False)
+    first, fresh, published = tmp_path / "first", tmp_path / "fresh", tmp_path / "published"
+    for folder in (first, fresh, published):
+        folder.mkdir()
+        write_params(folder, **settings)
+    snakemake(first, "--cores", "2")
+    rectifier("publish", published, "--root", first, cwd=tmp_path)
+    left_out = "results/digits/tanh/none/lr{}/seed2".format(
+        json.loads((first / "results/digits/tanh/none/rate.json").read_text())["lr"])
+    shutil.rmtree(published / "runs" / left_out)       # as if the machine stopped before it
+    targets = rectifier("publish", published, "--pending", "--root", fresh,
+                        cwd=tmp_path).stdout.split()
+    assert targets == [f"{left_out}/metrics.json"]
+    planned = snakemake(fresh, "-n", *targets).stdout
+    assert re.search(r"^train\s+1$", planned, re.M) and not re.search(r"^training_rate", planned, re.M)
+    snakemake(fresh, "--cores", "2", *targets)
+    rectifier("publish", published, "--root", fresh, cwd=tmp_path)
+    runs = pd.read_csv(published / "tables/runs.csv")
+    assert len(runs) == 3 and (published / "report.html").exists()

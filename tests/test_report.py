@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
+from helpers import ROOT, rectifier
 from rectifier import paper, report, tables
 from rectifier.runs import collect, load_histories
 from test_tables import write_pretrain, write_run   # tests/ is on sys.path (rootdir import)
@@ -213,3 +217,56 @@ def test_a_report_on_other_data_sets_has_no_rows_of_the_papers(tmp_path):
         md = report.render(runs, load_histories(runs), None, tmp_path / folder / "out")[
             "markdown"].read_text()
         assert ("| nistp" in md) == (dataset == "mnist"), dataset     # a Table 1 row
+
+
+def test_a_published_report_renders_again_from_its_committed_runs(tmp_path):
+    """reports/published/digits/runs holds the small files of its jobs: `python -m rectifier
+    publish --render-only` on a copy makes the committed tables, summary and report byte for
+    byte (the report names no path of the machine that rendered it)."""
+    published = ROOT / "reports" / "published" / "digits"
+    copy = tmp_path / "digits"
+    shutil.copytree(published / "runs", copy / "runs")
+    shutil.copy(published / "params.yaml", copy / "params.yaml")
+    rectifier("publish", copy, "--render-only", cwd=tmp_path)
+    rendered = sorted(p.relative_to(copy) for p in (copy / "tables").iterdir())
+    assert rendered == sorted(p.relative_to(published) for p in (published / "tables").iterdir())
+    for name in [*rendered, Path("metrics.json"), Path("report.md")]:
+        assert (copy / name).read_bytes() == (published / name).read_bytes(), name
+
+
+def test_publishing_copies_finished_jobs_small_files_only(tmp_path):
+    from rectifier.publish import publish
+    run = tmp_path / "run" / "results" / "digits" / "tanh" / "none" / "lr0.1"
+    for seed, files in ((1, ("metrics.json", "history.csv", "checkpoint.pt", "resume.pt")),
+                        (2, ("resume.pt",))):                    # seed 2 still training
+        (run / f"seed{seed}").mkdir(parents=True)
+        for name in files:
+            (run / f"seed{seed}" / name).write_text(name)
+    (run.parent / "rate.json").write_text("{}")
+    copied = publish(tmp_path / "run", tmp_path / "runs")
+    assert sorted(p.relative_to(tmp_path / "runs").as_posix() for p in copied) == [
+        "results/digits/tanh/none/lr0.1/seed1/history.csv",
+        "results/digits/tanh/none/lr0.1/seed1/metrics.json", "results/digits/tanh/none/rate.json"]
+    assert publish(tmp_path / "run", tmp_path / "runs") == []      # nothing new
+
+
+def test_what_is_left_of_a_published_run(tmp_path):
+    """selection.seeds first, rates 0.1 and 0.01: while seed 1's candidates are not all
+    published, seeds 2-3 wait; once they are, the choice is made as the checkpoint makes it,
+    copied into the run's folder, and only the chosen rate's other seeds are left."""
+    from helpers import tiny_raw
+    from rectifier.config import Params
+    from rectifier.publish import pending
+    params = Params.from_dict(tiny_raw(activations=["tanh"], seeds=[1, 2, 3],
+                                       train__lr=[0.1, 0.01], selection__seeds="first"))
+    runs, root = tmp_path / "runs", tmp_path / "run"
+    write_run(runs / "results", dataset="digits", activation="tanh", seed=1, lr=0.1,
+              test_error=2.0)
+    left = "results/digits/tanh/none/lr{}/seed{}/metrics.json"
+    assert pending(params, runs, root) == [left.format(0.01, 1)]
+    write_run(runs / "results", dataset="digits", activation="tanh", seed=1, lr=0.01,
+              test_error=1.0)
+    assert pending(params, runs, root) == [left.format(0.01, 2), left.format(0.01, 3)]
+    choice = "results/digits/tanh/none/rate.json"
+    assert json.loads((root / choice).read_text())["lr"] == 0.01
+    assert (root / choice).read_bytes() == (runs / choice).read_bytes()

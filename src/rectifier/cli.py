@@ -62,11 +62,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="metrics.json of each pre-training job")
     report.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
 
+    publish = stages.add_parser("publish", help="copy a run's finished jobs' small files into a "
+                                "published folder, and render its tables and report from them")
+    publish.add_argument("folder", type=Path, help="reports/published/<name>")
+    publish.add_argument("--root", type=Path, default=Path("."),
+                         help="the run's folder, holding results/ and pretrained/ (default: .)")
+    publish.add_argument("--render-only", action="store_true",
+                         help="render from the folder's runs/ without copying anything")
+    publish.add_argument("--pending", action="store_true",
+                         help="print the training jobs not yet published, as Snakemake targets "
+                         "(under --root, where the published choices are copied)")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        params = load(args.params)
+        params = load(args.params) if args.stage != "publish" else None   # its own
         return STAGES[args.stage](params, args) or 0
     except ConfigError as err:
         print(f"rectifier: bad params: {err}", file=sys.stderr)
@@ -138,5 +149,22 @@ def _report(params, args) -> None:
                                tables=args.tables)
 
 
+def _publish(_, args) -> None:
+    """The folder's own params.yaml (the config the run used) decides its margins, not ours."""
+    from . import publish
+    if not (args.folder / "params.yaml").exists():
+        raise ValueError(f"{args.folder / 'params.yaml'}: missing; copy there the params file "
+                         "the run used (under Snakemake: .snakemake/rectifier/params-*.yaml when "
+                         "--configfile or --config changed a knob, else params.yaml)")
+    params = load(args.folder / "params.yaml")
+    if args.pending:
+        print("\n".join(publish.pending(params, args.folder / "runs", args.root)))
+        return
+    if not args.render_only:
+        copied = publish.publish(args.root, args.folder / "runs")
+        print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
+    publish.render(params, args.folder)
+
+
 STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "choose": _choose,
-          "tables": _tables, "report": _report}
+          "tables": _tables, "report": _report, "publish": _publish}

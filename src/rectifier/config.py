@@ -91,7 +91,7 @@ class Params:
             train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"])}),
             pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"])}),
             margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
-            selection_seeds=raw["selection"]["seeds"],
+            selection_seeds=raw.get("selection", {"seeds": "all"})["seeds"],
             device=raw["device"],
             tracking=Tracking(**raw["tracking"]),
             raw=raw,

@@ -1,0 +1,98 @@
+"""A published run: the small files of every finished job, committed, so that a run spanning many
+sessions and machines loses no finished job, and its tables and report render from them alone.
+
+reports/published/<name>/ holds params.yaml (the merged config the run used), runs/ (a mirror
+of the run's results/ and pretrained/ with each finished job's metrics.json and history.csv and
+each choice's rate.json; never a checkpoint or a stack), and what render() makes from them: the
+tables, the report and its figures.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import atomic, report, selection, tables
+from .config import Params
+from .names import job_id, pretraining_job_id
+from .runs import collect, collect_pretraining
+
+SMALL = ("metrics.json", "history.csv")     # a finished job's; its metrics.json is written last
+FOLDERS = ("results", "pretrained")
+
+
+def publish(root: str | Path, runs: str | Path) -> list[Path]:
+    """Copy into `runs` the small files of every job finished under root/results and
+    root/pretrained, and every rate.json; return the files that were new or changed."""
+    root, runs, copied = Path(root), Path(runs), []
+    for folder in FOLDERS:
+        for metrics in sorted((root / folder).glob("**/metrics.json")):
+            copied += [f for f in (_copy(metrics.parent / n, root, runs) for n in SMALL) if f]
+        copied += [f for f in map(lambda p: _copy(p, root, runs),
+                                  sorted((root / folder).glob("**/rate.json"))) if f]
+    return copied
+
+
+def _copy(source: Path, base: Path, dest: Path) -> Path | None:
+    """source, a file under `base`, to the same place under `dest`; the target if it changed."""
+    target = dest / source.relative_to(base)
+    blob = source.read_bytes()
+    if target.exists() and target.read_bytes() == blob:
+        return None
+    atomic.write_bytes(target, blob)
+    return target
+
+
+def render(params: Params, folder: str | Path) -> dict:
+    """The tables (folder/tables) and the report (folder/report.md, report.html, figures/) of a
+    published run, from its runs/ alone."""
+    folder = Path(folder)
+    metrics = sorted((folder / "runs" / "results").glob("**/metrics.json"))
+    tables.write(tables.build(collect(metrics), params.margins), folder / "tables",
+                 folder / "metrics.json")
+    stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))
+    return report.render_from_metrics(params, metrics, folder, pretrain_metrics=stacks,
+                                      tables=folder / "tables")
+
+
+def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
+    """What is left of a published run, as `snakemake <targets>` takes it on any machine: the
+    metrics.json of each training job of `params` not published in `runs`, relative to the run's
+    folder `root`. Published jobs are not targets, so Snakemake does not redo them for want of
+    the checkpoints and stacks that were never committed. The choices (rate.json) are copied into
+    `root` from `runs`, or made as the workflow's checkpoints make them once every candidate is
+    published; the seeds that wait on a choice not yet made are left out until it is."""
+    runs, root = Path(runs), Path(root)
+    choosers, targets = params.candidate_seeds(), []
+    for d in params.datasets:
+        for a in params.activations:
+            if "dae" in params.pretraining and len(params.pretraining_rates) > 1:
+                _choice(runs, root, Path("pretrained", d, a), "pretrain", [
+                    Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
+                    for x in params.pretraining_rates for s in choosers])
+            for p in params.pretraining:
+                for s in params.seeds:
+                    rates = list(params.learning_rates)
+                    if s not in choosers and len(rates) > 1:
+                        chosen = _choice(runs, root, Path("results", d, a, p), "train", [
+                            Path("results", job_id(d, a, p, x, c), "metrics.json")
+                            for x in params.learning_rates for c in choosers])
+                        rates = [chosen] if chosen is not None else []
+                    targets += [Path("results", job_id(d, a, p, x, s), "metrics.json")
+                                for x in rates]
+    return [t.as_posix() for t in targets if not (runs / t).exists()]
+
+
+def _choice(runs: Path, root: Path, folder: Path, kind: str,
+            candidates: list[Path]) -> float | None:
+    """The rate chosen in `folder` (its rate.json, published and copied into root), made from
+    the published candidates if need be; None while some candidate is not published."""
+    published = runs / folder / "rate.json"
+    if not published.exists():
+        if not all((runs / c).exists() for c in candidates):
+            return None
+        paths = [runs / c for c in candidates]
+        table = (selection.select_pretraining_lr(collect_pretraining(paths)) if kind == "pretrain"
+                 else selection.select_lr(collect(paths)))
+        atomic.write_json(published, selection.chosen(table))
+    _copy(published, runs, root)
+    return float(json.loads(published.read_text())["lr"])
