@@ -22,7 +22,9 @@ run: setup          ## the whole pipeline with Snakemake: data, training, tables
 repro: setup        ## the same pipeline through DVC, recorded in dvc.lock
 	dvc repro
 
-test: setup
+test: setup         ## lint (ruff, snakefmt), then the test suite
+	ruff check src tests benchmarks
+	snakefmt --check Snakefile workflow/rules
 	python -m pytest -q
 
 bench: setup        ## training step vs a DataLoader loop; one epoch's time per data set

@@ -1,7 +1,8 @@
 """Benchmark: how long one fine-tuning epoch of each data set takes on this machine, rectifier
 network, minibatch 10, the engine of params.yaml (train.engine), with the data set's input size,
-hidden layers (params.yaml) and training set size. A few hundred steps on random inputs are timed (the time does not depend on the
-values) and scaled to a whole epoch; MNIST is the baseline the other rows are set against.
+hidden layers (params.yaml) and training set size. A few hundred steps on random inputs are
+timed (the time does not depend on the values) and scaled to a whole epoch; MNIST is the
+baseline the other rows are set against.
 
     python benchmarks/epoch_time.py [--steps 300] [--threads 1]
 """

@@ -153,9 +153,9 @@ def measure(steps: int, repeats: int, barrier=None) -> dict:
     for _ in range(repeats):
         timed("matmul", matmul_rate)
         for name in ENGINES:
-            timed(name, lambda: run_engine(name, x, y) / steps)
+            timed(name, lambda name=name: run_engine(name, x, y) / steps)
         for name in ("fused", "autograd"):
-            timed(f"dae {name}", lambda: run_auto_encoder(name, steps // 2) / (steps // 2))
+            timed(f"dae {name}", lambda name=name: run_auto_encoder(name, steps // 2) / (steps // 2))
         timed("valid", validation_pass)
         timed("products", lambda: products_alone(steps))
     return times

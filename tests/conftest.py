@@ -3,7 +3,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import write_params
 
 # The pipeline's tools (snakemake, dvc, python) come from the environment running the tests.

@@ -1,7 +1,7 @@
 import pytest
 import yaml
-
 from helpers import ROOT, rectifier, tiny_raw, write_params
+
 from rectifier.config import ConfigError, Params, effective_file, load
 
 

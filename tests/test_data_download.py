@@ -5,8 +5,8 @@ import hashlib
 import logging
 
 import pytest
-
 from data_helpers import Reply, dead_url, gzipped, serve, sha256
+
 from rectifier.data import download
 from rectifier.data.download import DownloadError
 

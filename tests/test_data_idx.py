@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from data_helpers import idx_bytes
+
 from rectifier.data.idx import IdxError, read_examples, read_idx
 
 IMAGES = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)

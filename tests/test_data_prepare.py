@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from data_helpers import dead_url, serve, tiny_set
+
 from rectifier import config
 from rectifier.data import DownloadError, IdxError, load, prepare, registry
 from rectifier.data.download import ENV_MIRRORS

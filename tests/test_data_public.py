@@ -8,10 +8,10 @@ import json
 import logging
 
 import numpy as np
-import pytest
-
 import public_formats as fmt
+import pytest
 from data_helpers import dead_url, serve
+
 from rectifier import config
 from rectifier.data import DownloadError, load, norb, norbfile, prepare, registry
 from rectifier.data.amazon import ReviewError

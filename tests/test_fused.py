@@ -4,9 +4,9 @@ import copy
 import pytest
 import torch
 
+from rectifier.fused import FusedStep
 from rectifier.model import MLP
 from rectifier.train import AutogradStep
-from rectifier.fused import FusedStep
 
 # (activation, sign trick, hidden sizes): every activation, the trick on and off, one to four
 # hidden layers of unequal widths (NORB's two layers narrow from 4000 to 2000).
@@ -106,8 +106,8 @@ AUTO_ENCODERS = [("rectifier", "softplus", "squared_error", False, (0, 3), ""),
 def train_auto_encoders(activation, unit, cost, clip, span, signs, l1, steps,
                         dtype=torch.float64, lr=LR):
     from rectifier.activations import sign_pattern
-    from rectifier.pretrain import AutogradDenoisingStep, DenoisingAutoEncoder
     from rectifier.fused import FusedDenoisingStep
+    from rectifier.pretrain import AutogradDenoisingStep, DenoisingAutoEncoder
     signs_in = sign_pattern(N_IN).to(dtype) if "in" in signs else None
     signs_out = sign_pattern(16).to(dtype) if "out" in signs else None
     reference = DenoisingAutoEncoder(N_IN, 16, activation, unit, cost, clip,

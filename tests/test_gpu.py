@@ -3,7 +3,6 @@ import json
 
 import pytest
 import torch
-
 from helpers import rectifier, write_params
 from test_fused import NETWORKS, max_difference, train_both
 

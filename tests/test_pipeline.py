@@ -4,13 +4,13 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from mlflow.tracking import MlflowClient
-
 from helpers import ROOT, rectifier, write_params
+from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +93,22 @@ def test_every_job_is_one_finished_mlflow_run(pipeline):
     assert "MLflow call failed" not in logs and "MLflow tracking at" not in logs  # no retry
 
 
+def test_each_job_declares_the_memory_it_needs(pipeline):
+    """mem_mb (rectifier.resources) is what a dry run shows for each job, and no job's measured
+    peak (peak_rss_mb in its metrics.json) exceeds it."""
+    from rectifier.resources import network_mb
+    prepared = pipeline / "data/digits/prepared.json"
+    declared = {"train": network_mb("digits", (32, 32), prepared),
+                "pretrain": network_mb("digits", (32, 32), prepared, pretraining=True)}
+    for kind, folder in (("train", "results"), ("pretrain", "pretrained")):
+        peaks = [json.loads(p.read_text())["peak_rss_mb"]
+                 for p in (pipeline / folder).rglob("metrics.json")]
+        assert len(peaks) == 8 if kind == "train" else 4
+        assert 0 < max(peaks) <= declared[kind], (kind, max(peaks), declared[kind])
+    planned = snakemake(pipeline, "-n", "--forcerun", "train", "pretrain").stdout
+    assert f"mem_mb={declared['train']}" in planned and f"mem_mb={declared['pretrain']}" in planned
+
+
 def test_nothing_to_do_then_exactly_the_changed_jobs(pipeline):
     assert jobs_to_run(pipeline) == {}
     tiny = {"seeds": [1, 2], "pretraining": ["none", "dae"]}
@@ -127,9 +143,17 @@ def test_the_catalog_tiny_config_is_what_the_jobs_run(pipeline, tmp_path):
 
 
 def test_snakemake_report_with_captions(pipeline):
+    """One caption per table and per figure (workflow/report/), each in Snakemake's report."""
     out = pipeline / "snakemake-report.html"
     snakemake(pipeline, "--report", str(out))
-    assert out.stat().st_size > 10_000
+    html = out.read_text()
+    captions = [*sorted((ROOT / "workflow/report/tables").glob("*.rst")), "test_error", "sparsity",
+                "curves", "reconstruction"]
+    for caption in captions:
+        words = (caption.read_text().split()[:6] if isinstance(caption, Path) else
+                 re.search(rf'"{caption}": "([^"]+)"', (ROOT / "workflow/report/figure.rst")
+                           .read_text()).group(1).split()[:6])
+        assert " ".join(words) in html, caption
 
 
 def test_bad_params_fail_before_any_job(tmp_path):
@@ -184,8 +208,8 @@ def test_an_edit_of_the_code_reruns_the_steps_that_run_it(tmp_path):
     assert planned() == {"train": 1, "tables": 1, "report": 1}      # not the data
     module.write_text(original)
     assert planned() == {}
-    (tmp_path / "src/rectifier/report.py").write_text(
-        (tmp_path / "src/rectifier/report.py").read_text() + "# an edit\n")
+    (tmp_path / "src/rectifier/report/views.py").write_text(
+        (tmp_path / "src/rectifier/report/views.py").read_text() + "# an edit\n")
     assert planned() == {"report": 1}
 
 

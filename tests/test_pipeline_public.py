@@ -4,9 +4,8 @@ preparation, pre-training, one short training job each, tables and report."""
 import json
 
 import pandas as pd
-import pytest
-
 import public_formats as fmt
+import pytest
 from data_helpers import serve
 from helpers import write_params
 from test_pipeline import snakemake

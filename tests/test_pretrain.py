@@ -9,13 +9,19 @@ from dataclasses import replace
 
 import pytest
 import torch
-
 from helpers import rectifier, tiny_raw, write_params
+
 from rectifier import data
 from rectifier.config import Params
 from rectifier.job import Job, initial_model
-from rectifier.pretrain import (DenoisingAutoEncoder, _codes_below, pretrain, reconstruction,
-                                reconstruction_cost, stack_signs)
+from rectifier.pretrain import (
+    DenoisingAutoEncoder,
+    _codes_below,
+    pretrain,
+    reconstruction,
+    reconstruction_cost,
+    stack_signs,
+)
 
 ACTIVATIONS = ("rectifier", "tanh", "softplus", "sigmoid")
 

@@ -8,11 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, rectifier
+from test_tables import write_pretrain, write_run  # tests/ is on sys.path (rootdir import)
+
 from rectifier import paper, report, tables
 from rectifier.runs import collect, load_histories
-from test_tables import write_pretrain, write_run   # tests/ is on sys.path (rootdir import)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -55,7 +55,10 @@ def test_html_is_self_contained(rendered):
     assert len(images) == 3
     assert all(base64.b64decode(i).startswith(PNG) for i in images)
     assert not re.search(r"https?://", page)
-    assert not re.search(r'(src|href)="(?!data:)', page)       # nothing fetched from outside
+    assert not re.search(r'(src|href)="(?!data:|#)', page)     # nothing fetched from outside
+    ids = set(re.findall(r' id="([^"]+)"', page))
+    links = re.findall(r'href="#([^"]+)"', page)
+    assert links and set(links) <= ids                           # every link lands on a heading
     assert "<style>" in page
 
 
@@ -97,7 +100,7 @@ def test_report_states_protocol_compute_and_deviations(rendered):
     assert "9 run(s) stopped early, 1 run(s) ran to max epochs" in md
     assert "10 training runs: 5 configurations" in md
     # one learning rate: said in its section, and still a deviation
-    assert "Only one learning rate was run (0.01): it was not selected on validation error" in md
+    assert "Only one learning rate was run (0.01), so none was chosen" in md and "only rate" in md
     assert "One learning rate (0.01) for every configuration, not picked" in md
     assert "there is no effect of pre-training to measure" in md
     assert "## Pre-training" not in md and "Pre-training hyper-parameters" not in md
@@ -255,6 +258,7 @@ def test_what_is_left_of_a_published_run(tmp_path):
     published, seeds 2-3 wait; once they are, the choice is made as the checkpoint makes it,
     copied into the run's folder, and only the chosen rate's other seeds are left."""
     from helpers import tiny_raw
+
     from rectifier.config import Params
     from rectifier.publish import pending
     params = Params.from_dict(tiny_raw(activations=["tanh"], seeds=[1, 2, 3],
@@ -270,3 +274,16 @@ def test_what_is_left_of_a_published_run(tmp_path):
     choice = "results/digits/tanh/none/rate.json"
     assert json.loads((root / choice).read_text())["lr"] == 0.01
     assert (root / choice).read_bytes() == (runs / choice).read_bytes()
+
+
+def test_the_headline_judges_the_papers_cells_and_claims_first(rendered):
+    """Before any other section: a tally of Table 1's verdicts per paper data set, the paper's
+    comparisons and the sparsity figure, ours beside the paper's, each linking to its section."""
+    md = rendered[0]["markdown"].read_text()
+    headline = md[md.index("## Headline"):md.index("## Runs")]
+    assert "[mnist: Table 1 cells](#table-1-test-error-)" in headline
+    assert "[mnist, none: rectifier − tanh](#the-papers-comparisons-of-activations)" in headline
+    assert "| 3 cells | | 1 reproduced, 2 inconclusive |" in re.sub(r" +", " ", headline)
+    assert re.search(r"\| \[mnist, rectifier \(none\): exact sparsity %\]\(#exact-sparsity\)\s+\|"
+                     r"\s+85\.0\s+\|\s+83\.4\s+\|", headline)
+    assert "**Contents:** [Headline](#headline) · [Runs](#runs)" in md

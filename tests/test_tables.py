@@ -9,8 +9,7 @@ import pytest
 
 from rectifier import paper, tables
 from rectifier.names import job_id
-from rectifier.runs import (PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining,
-                            load_histories)
+from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
 from rectifier.selection import mark_selected, select_lr
 
 
@@ -476,7 +475,7 @@ def test_a_diverged_rate_is_never_selected_and_every_table_still_renders(tmp_pat
     assert list(built["table1"]["activation"]) == ["rectifier"]  # tanh has no selectable rate
     every = tables.runs_table(runs)
     assert every["test_error_pct"].isna().sum() == 3 and every["dead_units"].isna().sum() == 3
-    from rectifier.report import _lr_view
+    from rectifier.report.views import learning_rates as _lr_view
     view = _lr_view(select_lr(runs))
     assert "diverged (1 of 2 seeds)" in set(view["valid error: mean ± sd"])
 
@@ -499,7 +498,7 @@ def test_sparsity_of_unequal_layers_is_averaged_both_ways(tmp_path):
     runs = collect(root)
     row = tables.sparsity(runs).iloc[0]
     assert row["sparsity_mean"] == pytest.approx(80.0) and row["layer_average"] == pytest.approx(75.0)
-    from rectifier.report import _sparsity_view
+    from rectifier.report.views import sparsity as _sparsity_view
     view = _sparsity_view(tables.sparsity(runs))
     assert list(view["average of layers"]) == ["75.0"]
     equal = tmp_path / "equal"

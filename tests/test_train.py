@@ -8,7 +8,6 @@ import time
 import pandas as pd
 import pytest
 import torch
-
 from helpers import rectifier, write_params
 
 JOB = ["--dataset", "digits", "--activation", "rectifier", "--seed", "1"]
@@ -149,6 +148,7 @@ def test_unreachable_tracking_store_does_not_cost_the_results(digits):
 
 def test_a_state_past_a_smaller_patience_is_not_continued():
     from types import SimpleNamespace
+
     from rectifier.train import State, _reachable
     history = [{"valid_error_pct": e} for e in (5.0, 4.0, 4.5, 4.6, 4.7)]   # best at epoch 2
     state = State(epoch=5, history=history)
@@ -161,6 +161,7 @@ def test_a_diverged_state_past_a_smaller_patience_is_not_continued():
     """A diverged state has no row for the epoch that diverged: every row counts. Errors 5, 6, 7,
     then divergence at epoch 4: patience 2 would have stopped at epoch 3, before diverging."""
     from types import SimpleNamespace
+
     from rectifier.train import State, _reachable
     history = [{"valid_error_pct": e} for e in (5.0, 6.0, 7.0)]
     state = State(epoch=4, history=history, diverged="training loss became nan at epoch 4")

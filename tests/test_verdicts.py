@@ -4,8 +4,15 @@ import math
 import numpy as np
 import pytest
 
-from rectifier.verdicts import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Side, binomial_se,
-                                cell, comparison)
+from rectifier.verdicts import (
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    Side,
+    binomial_se,
+    cell,
+    comparison,
+)
 
 MNIST_TEST = 10_000
 

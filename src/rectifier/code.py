@@ -2,7 +2,8 @@
 of its modules changes (a rule's command text alone hides an edit of the package), and DVC's
 stages list the same files as deps (tests/test_dvc.py holds the two equal).
 
-Paths are relative to src/rectifier; a folder stands for every .py file under it. config.py is
+Paths are relative to src/rectifier; a folder stands for every file under it (its templates
+too), caches aside. config.py is
 left out of the computing steps: what it reads reaches them as params, which they track already.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ STEPS: dict[str, tuple[str, ...]] = {
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "atomic.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "report.py", "deviations.py", "wording.py", "figures.py", "atomic.py"),
+               "report", "deviations.py", "wording.py", "figures.py", "atomic.py"),
 }
 
 
@@ -34,7 +35,8 @@ def files(step: str, package: Path = PACKAGE) -> list[Path]:
     found = []
     for name in STEPS[step]:
         path = package / name
-        found += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        found += ([p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+                  if path.is_dir() else [path])
     return sorted(found)
 
 

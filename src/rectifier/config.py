@@ -77,7 +77,7 @@ class Params:
     raw: dict[str, Any]
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "Params":
+    def from_dict(cls, raw: dict[str, Any]) -> Params:
         validate(raw)
         model = raw["model"]
         return cls(

@@ -13,7 +13,8 @@ import pandas as pd
 from rectifier import paper, selection
 
 COLOURS = {"rectifier": "tab:blue", "tanh": "tab:orange", "softplus": "tab:green",
-           "sigmoid": "tab:red"}
+           "sigmoid": "tab:purple"}
+PAPER = "black"                 # the paper's figures: no activation's colour
 LINESTYLES = {"none": "-", "dae": "--"}
 
 
@@ -32,19 +33,27 @@ def _label(activation: str, pretraining: str) -> str:
     return activation if pretraining == "none" else f"{activation} + {pretraining}"
 
 
-def _panels(plt, n: int, height: float = 3.4):
+def _panels(plt, n: int, height: float = 4.6):
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, height * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, height * rows), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
 
 
+def _legend(ax, below: float = 0.14) -> None:
+    """The legend under the axes, clear of the data, in columns."""
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -below), ncol=3,
+                  frameon=False)
+
+
 def _png(plt, fig) -> bytes:
     buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
 
@@ -56,7 +65,7 @@ def _by_dataset(runs: pd.DataFrame):
 
 
 def test_error(runs: pd.DataFrame) -> bytes:
-    """Each seed's test error as a dot, mean ± sd as a bar, the paper's figure as a red diamond
+    """Each seed's test error as a dot, mean ± sd as a bar, the paper's figure as a black diamond
     (hollow when provisional)."""
     plt = _plt()
     groups = _by_dataset(runs)
@@ -75,8 +84,8 @@ def test_error(runs: pd.DataFrame) -> bytes:
             fig_ = paper.test_error(*key)
             if fig_ is not None:
                 label = "paper (hollow: provisional)" if "paper" not in marked else None
-                ax.scatter(x + 0.3, fig_.value, marker="D", s=36, color="tab:red", label=label,
-                           facecolors="none" if fig_.provisional else "tab:red", zorder=3)
+                ax.scatter(x + 0.3, fig_.value, marker="D", s=40, color=PAPER, label=label,
+                           facecolors="none" if fig_.provisional else PAPER, zorder=3)
                 marked.add("paper")
         ax.set_xticks(range(len(keys)), [_label(k[1], k[2]) for k in keys], rotation=30,
                       ha="right")
@@ -84,7 +93,7 @@ def test_error(runs: pd.DataFrame) -> bytes:
         ax.set_title(dataset if paper.in_paper(dataset) else f"{dataset} (no published figure)")
         ax.set_ylabel("test error (%)")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7)
+        _legend(ax, below=0.32)             # under the rotated labels
     return _png(plt, fig)
 
 
@@ -110,11 +119,11 @@ def sparsity(runs: pd.DataFrame) -> bytes:
                        label=f"paper: rectifier average {published}%")
         n = int(runs.loc[runs["dataset"] == dataset, "n_layers"].max())
         ax.set_xticks(range(1, n + 1), [f"layer {i}" for i in range(1, n + 1)])
-        ax.set_ylim(0, 125)                      # headroom above 100% for the legend
+        ax.set_ylim(0, 105)
         ax.set_yticks(range(0, 101, 20))
         ax.set_ylabel("exact sparsity (% zeros)")
         ax.set_title(dataset)
-        ax.legend(fontsize=7, loc="upper center", ncol=3)
+        _legend(ax)
     return _png(plt, fig)
 
 
@@ -139,7 +148,7 @@ def curves(runs: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> bytes:
         ax.set_ylabel("validation error (%)")
         ax.set_title(dataset)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _legend(ax)
     return _png(plt, fig)
 
 
@@ -166,7 +175,7 @@ def reconstruction(pre: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> byt
         ax.set_ylabel("reconstruction cost")
         ax.set_title(f"{dataset}: layer {layer}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _legend(ax)
     return _png(plt, fig)
 
 

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import logging
+import resource
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -23,8 +24,8 @@ import torch
 from . import atomic, code, data, provenance, tracking
 from .config import Params
 from .model import MLP
-from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
 from .names import HISTORY_COLUMNS, job_id, pretraining_job_id
+from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
 from .sparsity import LayerMeter
 from .train import evaluate, fit
 
@@ -221,16 +222,23 @@ def _layer_measures(layers: list[dict]) -> dict:
     units = sum(layer["units"] for layer in layers)
     return {
         "sparsity_pct": [layer["sparsity_pct"] for layer in layers],
-        "sparsity_pct_mean": sum(l["sparsity_pct"] * l["units"] for l in layers) / units,
+        "sparsity_pct_mean": sum(x["sparsity_pct"] * x["units"] for x in layers) / units,
         "dead_units": [layer["dead_units"] for layer in layers],
         "mean_activation": [layer["mean_activation"] for layer in layers],
     }
 
 
 def _provenance(started: float, device: torch.device, splits) -> dict:
-    return {"wall_time_s": time.time() - started, "device": device.type,
+    return {"wall_time_s": time.time() - started, "peak_rss_mb": _peak_mb(),
+            "device": device.type,
             "device_name": provenance.device_name(device), **provenance.versions(),
             "git_commit": provenance.git_commit(), "data_sha256": splits.sha256}
+
+
+def _peak_mb() -> float:
+    """Peak memory of the process so far (Linux reports KiB): what rectifier.resources
+    declares to the scheduler."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _fingerprint(settings: dict) -> str:
@@ -273,4 +281,5 @@ def _finish(params: Params, name: str, metrics: dict, logged: dict, tags: dict, 
     metrics["tracking"] = tracking.log_run(
         params.tracking, name, run_params, tags, series or history, logged,
         [out / "metrics.json", out / "history.csv", out / weights])
+    metrics["peak_rss_mb"] = _peak_mb()        # MLflow's logging included
     atomic.write_json(out / "metrics.json", metrics)

@@ -49,7 +49,7 @@ def log_run(cfg: Tracking, run_name: str, params: dict[str, Any], tags: dict[str
 
 
 def _log(uri, experiment, run_name, params, tags, history, metrics, artifacts) -> str:
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
@@ -61,12 +61,12 @@ def _log(uri, experiment, run_name, params, tags, history, metrics, artifacts) -
               for row in history for key in row if key != "epoch"]
     series += [Metric(key, float(value), now, 0) for key, value in metrics.items()]
     for start in range(0, len(series), 1000):          # log_batch takes 1000 metrics at most
-        _retry(lambda: client.log_batch(run_id, metrics=series[start:start + 1000]))
+        _retry(lambda start=start: client.log_batch(run_id, metrics=series[start:start + 1000]))
     plist = [Param(k, str(v)) for k, v in params.items()]
     for start in range(0, len(plist), 100):            # and 100 params
-        _retry(lambda: client.log_batch(run_id, params=plist[start:start + 100]))
+        _retry(lambda start=start: client.log_batch(run_id, params=plist[start:start + 100]))
     for path in artifacts:
-        _retry(lambda: client.log_artifact(run_id, str(path)))
+        _retry(lambda path=path: client.log_artifact(run_id, str(path)))
     _retry(lambda: client.set_terminated(run_id, "FINISHED"))
     return run_id
 

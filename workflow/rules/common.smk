@@ -6,6 +6,7 @@ from pathlib import Path
 from rectifier.code import digests
 from rectifier.config import Params, effective_file
 from rectifier.names import lr_label
+from rectifier.resources import SMALL_JOB_MB, network_mb
 
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
 # The jobs read the params file this names: params.yaml, or the config as --configfile and
@@ -74,8 +75,9 @@ def run_metrics(wildcards=None):
         for a in PARAMS.activations:
             for p in PARAMS.pretraining:
                 for s in PARAMS.seeds:
-                    choice = lambda: chosen(checkpoints.training_rate, dataset=d,
-                                            activation=a, pretraining=p)
+                    choice = lambda: chosen(
+                        checkpoints.training_rate, dataset=d, activation=a, pretraining=p
+                    )
                     for lr in rates(PARAMS.learning_rates, s, choice):
                         run = RUN.format(dataset=d, activation=a, pretraining=p, lr=lr, seed=s)
                         targets.append(os.path.join(run, "metrics.json"))
@@ -84,8 +86,12 @@ def run_metrics(wildcards=None):
 
 def candidate_runs(wildcards):
     """A configuration's candidates: every rate on the seeds that choose."""
-    return expand(f"{RUN}/metrics.json", **wildcards, lr=[lr_label(x) for x in
-                  PARAMS.learning_rates], seed=PARAMS.candidate_seeds())
+    return expand(
+        f"{RUN}/metrics.json",
+        **wildcards,
+        lr=[lr_label(x) for x in PARAMS.learning_rates],
+        seed=PARAMS.candidate_seeds(),
+    )
 
 
 def stack_rate(dataset, activation):
@@ -104,15 +110,21 @@ def stacks(wildcards=None, name="stack.pt"):
         for a in PARAMS.activations:
             for s in PARAMS.seeds:
                 choice = lambda: stack_rate(d, a)
-                paths += [os.path.join(STACK.format(dataset=d, activation=a, lr=lr, seed=s), name)
-                          for lr in rates(PARAMS.pretraining_rates, s, choice)]
+                paths += [
+                    os.path.join(STACK.format(dataset=d, activation=a, lr=lr, seed=s), name)
+                    for lr in rates(PARAMS.pretraining_rates, s, choice)
+                ]
     return paths
 
 
 def candidate_stacks(wildcards):
     """An activation's candidate stacks: every pre-training rate on the seeds that choose."""
-    return expand(f"{STACK}/metrics.json", **wildcards, lr=[lr_label(x) for x in
-                  PARAMS.pretraining_rates], seed=PARAMS.candidate_seeds())
+    return expand(
+        f"{STACK}/metrics.json",
+        **wildcards,
+        lr=[lr_label(x) for x in PARAMS.pretraining_rates],
+        seed=PARAMS.candidate_seeds(),
+    )
 
 
 def train_inputs(wildcards):
@@ -124,6 +136,17 @@ def train_inputs(wildcards):
     return inputs
 
 
+def memory_mb(wildcards, rule):
+    """mem_mb of a job on a data set's network (rectifier.resources); prepare holds the data."""
+    hidden = () if rule == "prepare" else PARAMS.hidden_for(wildcards.dataset)
+    return network_mb(
+        wildcards.dataset,
+        hidden,
+        f"{DATA}/{wildcards.dataset}/prepared.json",
+        pretraining=rule == "pretrain",
+    )
+
+
 def data_knobs(wildcards):
     """What decides a prepared data set's content (not where it is fetched from): its split
     settings and, for the paper's public sets, the checksums pinned in params.yaml."""
@@ -132,7 +155,7 @@ def data_knobs(wildcards):
         return json.dumps(data["digits"], sort_keys=True)
     if name == "mnist" or name in data["idx"]:
         return json.dumps(data["idx"].get(name), sort_keys=True)
-    section = "amazon" if name.startswith("amazon_") else name    # the paper's public sets
+    section = "amazon" if name.startswith("amazon_") else name  # the paper's public sets
     return json.dumps({"split": data[section], "checksums": data["checksums"]}, sort_keys=True)
 
 
@@ -164,10 +187,17 @@ def choices(which):
     without them the configurations' candidates would run one configuration after another."""
     if which == "pretraining" and "dae" in PARAMS.pretraining and len(PARAMS.pretraining_rates) > 1:
         return expand(PRETRAINING_RATE, dataset=PARAMS.datasets, activation=PARAMS.activations)
-    if (which == "training" and len(PARAMS.learning_rates) > 1
-            and PARAMS.candidate_seeds() != PARAMS.seeds):
-        return expand(TRAINING_RATE, dataset=PARAMS.datasets, activation=PARAMS.activations,
-                      pretraining=PARAMS.pretraining)
+    if (
+        which == "training"
+        and len(PARAMS.learning_rates) > 1
+        and PARAMS.candidate_seeds() != PARAMS.seeds
+    ):
+        return expand(
+            TRAINING_RATE,
+            dataset=PARAMS.datasets,
+            activation=PARAMS.activations,
+            pretraining=PARAMS.pretraining,
+        )
     return []
 
 

@@ -3,14 +3,16 @@ rule prepare:
     output:
         npz=f"{DATA}/{{dataset}}/prepared.npz",
         meta=f"{DATA}/{{dataset}}/prepared.json",
+    log:
+        "logs/prepare/{dataset}.log",
+    conda:
+        "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w: memory_mb(w, "prepare"),
     params:
         knobs=data_knobs,
         code=CODE["prepare"],
-    log:
-        "logs/prepare/{dataset}.log",
-    threads: 1
-    conda:
-        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier prepare --dataset {wildcards.dataset} 2> {log}"
 

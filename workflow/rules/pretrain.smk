@@ -6,15 +6,17 @@ rule pretrain:
         stack=f"{STACK}/stack.pt",
         metrics=f"{STACK}/metrics.json",
         history=f"{STACK}/history.csv",
+    log:
+        "logs/pretrain/{dataset}/{activation}/lr{lr}/seed{seed}.log",
+    conda:
+        "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w: memory_mb(w, "pretrain"),
     params:
         out=STACK,
         knobs=pretrain_knobs,
         code=CODE["pretrain"],
-    log:
-        "logs/pretrain/{dataset}/{activation}/lr{lr}/seed{seed}.log",
-    threads: 1
-    conda:
-        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier pretrain --dataset {wildcards.dataset}"
         " --activation {wildcards.activation} --seed {wildcards.seed} --lr {wildcards.lr}"
@@ -28,13 +30,15 @@ checkpoint pretraining_rate:
         candidate_stacks,
     output:
         PRETRAINING_RATE,
-    params:
-        code=CODE["choose"],
     log:
         "logs/pretraining_rate/{dataset}/{activation}.log",
-    threads: 1
     conda:
         "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=SMALL_JOB_MB,
+    params:
+        code=CODE["choose"],
     shell:
         "python -m rectifier choose --kind pretrain --out {output} {input} 2> {log}"
 
@@ -50,8 +54,10 @@ rule pretrained:
         STACKS,
     log:
         "logs/pretrained.log",
-    threads: 1
     conda:
         "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=SMALL_JOB_MB,
     shell:
         "printf '%s\\n' {input.stacks} > {output} 2> {log}"

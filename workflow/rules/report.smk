@@ -4,21 +4,25 @@ rule tables:
         run_metrics,
     output:
         tables=[
-            report(f, caption="../report/tables.rst", category="Tables")
-            if f.endswith(".csv")
-            else f
+            (
+                report(f, caption=f"../report/tables/{Path(f).stem}.rst", category="Tables")
+                if f.endswith(".csv")
+                else f
+            )
             for f in TABLES
         ],
         summary=SUMMARY,
         plots=directory(PLOTS),
+    log:
+        "logs/tables.log",
+    conda:
+        "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=SMALL_JOB_MB,
     params:
         verdicts=json.dumps(config["verdicts"], sort_keys=True),  # margins change the verdicts
         code=CODE["tables"],
-    log:
-        "logs/tables.log",
-    threads: 1
-    conda:
-        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier tables --out reports/tables --summary {output.summary}"
         " --plots {output.plots} {input} 2> {log}"
@@ -34,19 +38,26 @@ rule report:
         pretrained=lambda w: stacks(w, "metrics.json"),
     output:
         md="reports/report.md",
-        figures=directory("reports/figures"),
+        figures=report(
+            directory("reports/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figure.rst",
+            category="Figures",
+        ),
         html=report(
             "reports/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
-    params:
-        code=CODE["report"],
     log:
         "logs/report.log",
-    threads: 1
     conda:
         "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=SMALL_JOB_MB,
+    params:
+        code=CODE["report"],
     shell:
         "python -m rectifier report --out reports --tables reports/tables {input.metrics}"
         " --pretrained {input.pretrained} 2> {log}"

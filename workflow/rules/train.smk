@@ -6,16 +6,18 @@ rule train:
         metrics=f"{RUN}/metrics.json",
         history=f"{RUN}/history.csv",
         checkpoint=f"{RUN}/checkpoint.pt",
+    log:
+        "logs/train/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}.log",
+    conda:
+        "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda w: memory_mb(w, "train"),
     params:
         out=RUN,
         knobs=train_knobs,
         code=CODE["train"],
         stack=lambda w, input: f"--stack {input.stack}" if "stack" in input.keys() else "",
-    log:
-        "logs/train/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}.log",
-    threads: 1
-    conda:
-        "../envs/rectifier.yaml"
     shell:
         "python -m rectifier train --dataset {wildcards.dataset}"
         " --activation {wildcards.activation} --pretraining {wildcards.pretraining}"
@@ -31,13 +33,15 @@ checkpoint training_rate:
         candidate_runs,
     output:
         TRAINING_RATE,
-    params:
-        code=CODE["choose"],
     log:
         "logs/training_rate/{dataset}/{activation}/{pretraining}.log",
-    threads: 1
     conda:
         "../envs/rectifier.yaml"
+    threads: 1
+    resources:
+        mem_mb=SMALL_JOB_MB,
+    params:
+        code=CODE["choose"],
     shell:
         "python -m rectifier choose --kind train --out {output} {input} 2> {log}"
 

@@ -9,6 +9,7 @@ Pixels are stored as uint8 with x_scale 1/16, so features lie in [0, 1].
 from __future__ import annotations
 
 import numpy as np
+
 from rectifier.data.prepared import Arrays
 from rectifier.data.registry import DigitsSpec
 
@@ -17,7 +18,7 @@ SOURCE = "sklearn.datasets.load_digits"
 
 def build(spec: DigitsSpec) -> Arrays:
     """The digits split into train/valid/test as the spec says (same seed, same split)."""
-    from sklearn.datasets import load_digits            # imported here: slow, and digits only
+    from sklearn.datasets import load_digits  # imported here: slow, and digits only
     from sklearn.model_selection import train_test_split
 
     bunch = load_digits()

@@ -20,8 +20,9 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Mapping, Sequence
+from typing import Any, BinaryIO
 
 log = logging.getLogger("rectifier.data")
 

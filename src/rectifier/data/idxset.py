@@ -6,8 +6,9 @@ The test files give the test split. The training files give train and validation
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from rectifier.data import download, idx
 from rectifier.data.prepared import Arrays

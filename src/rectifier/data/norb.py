@@ -10,8 +10,9 @@ classes, 24,300 + 24,300 pairs at 96x96) is read the same way.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def build(spec: NorbSpec, raw_dir: Path, data: Mapping[str, Any]) -> Arrays:
 
 def downsample(pairs: np.ndarray, size: int) -> np.ndarray:
     """(n, 2, h, w) uint8 -> (n, 2 * size * size) uint8, each image area-averaged to size x size."""
-    import torch                     # here, so preparing any other data set never loads torch
+    import torch  # here, so preparing any other data set never loads torch
     small = torch.nn.functional.adaptive_avg_pool2d(torch.from_numpy(pairs).float(), size)
     return small.round().clamp(0, 255).to(torch.uint8).reshape(len(pairs), -1).numpy()
 

@@ -9,9 +9,10 @@ checksums are the published ones unless data.checksums pins others.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from rectifier import paper
 

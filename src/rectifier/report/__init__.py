@@ -1,0 +1,261 @@
+"""The reproduction report, in the shape of an ML Reproducibility Challenge report: a headline
+of the paper's claims and cells with our verdicts, then the claim, the paper's figure beside ours
+(mean ± sd over n seeds), the difference, a verdict, and everything a reader needs to judge it
+(learning rates tried and chosen, the effect of pre-training, the pre-training jobs, runs,
+splits, protocol, compute, versions, commits, deviations).
+
+Every number comes from the runs' files or from rectifier.paper; nothing is typed in here. One
+Markdown document (report.page) is written as report.md, figures as PNG files beside it, and as
+report.html, a single self-contained page. The tables as shown are in report.views, the headline
+in report.headline, the sentences that depend on the runs in report.text.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from rectifier import atomic, figures, paper
+from rectifier import tables as tbl
+from rectifier.deviations import detect_deviations
+from rectifier.report import text, views
+from rectifier.report.headline import HEADINGS, headline, unjudged
+from rectifier.report.page import Document
+from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
+from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks
+from rectifier.wording import distinct, learning_rates
+
+# The tables the report reads (from tables.build, or their CSVs written by the tables stage).
+TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect", "comparisons")
+TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
+
+
+def _load_tables(source, runs: pd.DataFrame, margins) -> dict[str, pd.DataFrame]:
+    if source is None:
+        built = tbl.build(runs, margins)
+        return {name: built[name] for name in TABLES}
+    if isinstance(source, Mapping):
+        return dict(source)
+    folder = Path(source)
+    return {name: pd.read_csv(folder / f"{name}.csv", keep_default_na=False, na_values=[""])
+            for name in TABLES}
+
+
+def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
+           tables: Mapping[str, pd.DataFrame] | str | Path | None, out_dir: str | Path, *,
+           deviations: Iterable[str] = (), title: str = TITLE, context: str = "",
+           pretraining: pd.DataFrame | None = None,
+           pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
+           margins: Mapping[str, float] = tbl.DEFAULT_MARGINS) -> dict:
+    """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
+
+    `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
+    `runs`; `deviations` are the caller's, listed before those detected from the runs.
+    `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
+    `margins` (params.yaml's verdicts.margin) judge the cells when the tables are built here.
+    Returns {"markdown": path, "html": path, "figures": [paths]}.
+    """
+    out_dir = Path(out_dir)
+    loaded = _load_tables(tables, runs, margins)
+    t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
+    chosen = selected_runs(runs)            # what Table 1 reports: the figures show the same
+    pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
+            "curves": figures.curves(chosen, dict(histories))}
+    if pretraining is not None:
+        pngs["reconstruction"] = figures.reconstruction(selected_stacks(pretraining),
+                                                        dict(pretraining_histories or {}))
+
+    doc = Document(title)
+    if context:
+        doc.para(context)
+    doc.para(f"**Claim under test.** {paper.CLAIM} ({paper.CITATION})")
+    doc.heading("Headline")
+    top = headline(loaded, HEADINGS)
+    if len(top):
+        doc.para("Each of the paper's claims and cells that these runs can judge: ours beside "
+                 "the paper's, and the verdict (rule under Table 1). Each row links to its "
+                 "section.")
+        doc.table(top)
+    else:
+        doc.para(unjudged(runs))
+    doc.contents()
+
+    doc.heading("Runs")
+    seeds = sorted(set(runs["seed"]))
+    rates = f" × learning rates {learning_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
+    tally = Counter(t1["verdict"])
+    doc.items([
+        f"{len(runs)} training runs: {len(t1)} configurations (data set, activation, "
+        f"pre-training){rates} × seeds {', '.join(map(str, seeds))}.",
+        "Data sets: " + ", ".join(dict.fromkeys(runs["dataset"])) + "; activations: "
+        + ", ".join(dict.fromkeys(t1["activation"])) + "; pre-training: "
+        + ", ".join(dict.fromkeys(t1["pretraining"])) + ".",
+        *([f"{len(pretraining)} pre-training jobs (stacks of denoising auto-encoders)."]
+          if pretraining is not None else []),
+        "Verdicts: " + ", ".join(f"{v}: {n}" for v, n in tally.items()) + "."])
+
+    doc.heading(HEADINGS["table1"])
+    doc.para("Ours as mean ± sd (ddof 1) over seeds with a 95% Student-t interval of the mean "
+             "(clipped to an error rate's range, 0 to 100); "
+             "difference = our mean minus the paper's figure. " + text.verdict_text(t1["margin"])
+             + " A paper figure marked (?) could not be confirmed against the PDF and is "
+             "provisional."
+             + (" Each configuration at its selected learning rate (see Learning rate)."
+                if runs["lr"].nunique() > 1 else ""))
+    no_figure = [d for d in dict.fromkeys(runs["dataset"]) if not paper.in_paper(d)]
+    if no_figure:
+        doc.para(f"{', '.join(no_figure)}: no published figure; these rows compare activations "
+                 "with each other only.")
+    # The paper's rows that cannot be run belong in a report on the paper's data sets only.
+    papers = any(paper.in_paper(d) for d in runs["dataset"])
+    doc.table(pd.concat([views.table1(t1), *([views.unavailable()] if papers else [])],
+                        ignore_index=True))
+    if papers:
+        doc.para("NISTP's rows stay with the paper's figures: the data set was never made "
+                 "public. Nor were the OpenTable reviews of the paper's Table 2.")
+    doc.figure("test_error", pngs["test_error"],
+               "Test error per configuration: dots are seeds, black bars mean ± sd"
+               + (", black diamonds the paper's figure (hollow: provisional)." if papers else
+                  " (no published figure for these data sets)."))
+
+    reviews = views.reviews(t1)
+    if len(reviews):
+        doc.heading("Amazon reviews: accuracy (%)")
+        doc.para(f"Accuracy = 100 minus the mean test error over seeds, per domain, and its mean "
+                 f"over the domains run. The paper gives one figure for the benchmark, "
+                 f"{paper.AMAZON_ACCURACY}% for a rectifier network (against "
+                 f"{paper.AMAZON_PREVIOUS_BEST}% for the previous best); our sources state "
+                 "neither its depth nor whether it was pre-trained, so every configuration is "
+                 "set beside it.")
+        doc.table(reviews)
+
+    comparisons = loaded["comparisons"]
+    if len(comparisons):
+        doc.heading(HEADINGS["comparisons"])
+        doc.para("The rectifier's mean test error minus tanh's and softplus's, each at its "
+                 "selected learning rate, beside the same difference in the paper's Table 1; "
+                 "± is the sd of a difference of means, each side's sd floored as in Table 1. "
+                 "The verdict judges ours minus the "
+                 "paper's difference with the rule of Table 1 (Welch interval).")
+        doc.table(views.comparisons(comparisons))
+
+    doc.heading(HEADINGS["pretraining_effect"])
+    effect = loaded["pretraining_effect"]
+    if len(effect):
+        doc.para("Mean test error with pre-training (denoising auto-encoders) minus without, "
+                 "for each (data set, activation) run both ways, each at its selected learning "
+                 "rate: negative means pre-training helped. ± is the sd of a difference of "
+                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none) with each sd floored as in "
+                 "Table 1, left out when either side has a single seed. The paper's difference "
+                 "is dae minus none in its Table 1; the verdict judges ours minus the paper's "
+                 "with the rule of Table 1.")
+        doc.table(views.pretraining_effect(effect))
+    else:
+        doc.para("No (data set, activation) was run both with and without pre-training: there "
+                 "is no effect of pre-training to measure.")
+
+    doc.heading("Learning rate")
+    for line in text.learning_rate_text(lrs):
+        doc.para(line)
+    doc.table(views.learning_rates(lrs))
+
+    doc.heading(HEADINGS["sparsity"])
+    doc.para("Exact sparsity: % of hidden activations on the test set that are exactly zero "
+             "(mean ± sd over seeds); all layers = mean over hidden units, which weighs each "
+             "layer by its width (where the widths differ, as NORB's 4000 and 2000, the plain "
+             "average of the layers is shown too: the paper's 'average exact sparsity of the "
+             "hidden layers' may mean either). Dead units: units zero "
+             "on every test example (mean over seeds). The paper gives one average for rectifier "
+             "networks (L1 0.001), set beside our rectifier rows.")
+    doc.table(views.sparsity(sp))
+    published = [d for d in dict.fromkeys(runs["dataset"]) if paper.average_sparsity(d)]
+    doc.figure("sparsity", pngs["sparsity"],
+               "Exact sparsity per hidden layer (mean ± sd over seeds; hatched: pre-trained)"
+               + ("; dashed: the paper's average for rectifier networks." if published else "."))
+
+    doc.heading("Training curves")
+    doc.figure("curves", pngs["curves"],
+               "Validation error against epoch, one line per seed (dashed: pre-trained).")
+
+    if pretraining is not None:
+        _pretraining_section(doc, pretraining, pngs["reconstruction"])
+
+    doc.heading("Every run")
+    doc.table(tbl.runs_table(runs))
+
+    doc.heading("Data and splits")
+    doc.table(views.splits(runs))
+    doc.heading("Protocol")
+    doc.table(views.protocol(runs, lrs))
+    doc.heading("Compute")
+    doc.table(views.compute(runs, pretraining))
+    doc.heading("Software and code")
+    doc.table(views.software(runs))
+
+    doc.heading("Deviations from the paper")
+    stated, detected = list(deviations), detect_deviations(runs, t1, pretraining)
+    if stated:
+        doc.para("Stated by the pipeline:")
+        doc.items(stated)
+    doc.para("Detected from the runs:")
+    doc.items(detected)
+
+    written = {"markdown": out_dir / "report.md", "html": out_dir / "report.html",
+               "figures": [out_dir / "figures" / f"{name}.png" for name in doc.figures]}
+    for path, png in zip(written["figures"], doc.figures.values()):
+        atomic.write_with(path, lambda handle, png=png: handle.write(png))
+    atomic.write_text(written["markdown"], doc.markdown())
+    atomic.write_text(written["html"], doc.html())
+    return written
+
+
+def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
+    chosen = selected_stacks(pre)
+    candidates = sorted(set(pre["lr"]), reverse=True)
+    doc.heading("Pre-training")
+    doc.para(f"{len(chosen)} stacks of denoising auto-encoders fine-tuned from, one per (data "
+             "set, activation, seed), trained greedily one hidden layer at a time on the "
+             f"training set: recipe {distinct(chosen['recipe'])}, masking noise "
+             f"{distinct(chosen['noise'])} (paper: {paper.DAE_MASKING}), "
+             f"{distinct(chosen['epochs'])} epochs per layer, learning rate "
+             f"{distinct(f'{x:g}' for x in chosen['lr'])} (constant), minibatch "
+             f"{distinct(chosen['minibatch'])}, L1 {distinct(chosen['l1'])} on the codes.")
+    if len(candidates) > 1:
+        doc.para(f"The learning rate was chosen per activation from "
+                 f"{', '.join(f'{x:g}' for x in candidates)} ({len(pre)} pre-training jobs) on "
+                 "the first layer's reconstruction cost of the uncorrupted validation inputs, "
+                 "mean over the seeds that ran every rate: the only layer whose target is the "
+                 "same for every rate (the layers above reconstruct codes the rate shaped). A "
+                 "stack that diverged is never chosen.")
+        doc.table(views.pretraining_rates(select_pretraining_lr(pre)))
+    doc.para("Reconstruction cost: the last epoch's training cost of each layer's auto-encoder "
+             "(on corrupted inputs, summed over the values reconstructed, averaged over "
+             "examples; mean ± sd over seeds). Code sparsity: % of each layer's codes exactly "
+             "zero on the validation set (the test set is kept for the fine-tuned networks).")
+    doc.table(views.pretraining(tbl.pretraining_table(chosen)))
+    doc.figure("reconstruction", png,
+               "Reconstruction cost per epoch of each layer's auto-encoder at the chosen rate, "
+               "mean over seeds, one line per activation.")
+
+
+def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Path, *,
+                        deviations: Iterable[str] = (),
+                        pretrain_metrics: Iterable[str | Path] = (),
+                        tables: str | Path | None = None) -> dict:
+    """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
+    the pre-training jobs' when given, and render, with the tables the tables stage wrote to
+    `tables` (built here with params' margins when None). Every number shown comes from the
+    jobs' files, which record the settings they ran with."""
+    runs = collect(list(metrics))
+    pretrain_metrics = list(pretrain_metrics)
+    pre = collect_pretraining(pretrain_metrics) if pretrain_metrics else None
+    context = (f"Built from {len(runs)} runs' metrics.json and history.csv files"
+               + (f" and {len(pre)} pre-training jobs'" if pre is not None else "")
+               + " (files are the truth; MLflow is not queried).")
+    return render(runs, load_histories(runs), tables, out_dir, deviations=deviations,
+                  context=context, pretraining=pre,
+                  pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
+                                         if pre is not None else None),
+                  margins=params.margins if params else tbl.DEFAULT_MARGINS)

@@ -1,0 +1,62 @@
+"""The report's first table: each of the paper's claims and cells that our runs can judge, ours
+beside the paper's, with the verdict and a link to the section that shows how it was reached."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+
+from rectifier.report.page import anchor
+from rectifier.report.views import paper_cell
+
+VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive")
+
+
+def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str]) -> pd.DataFrame:
+    """Rows: Table 1's cells per data set (a tally of verdicts), the comparisons of activations,
+    the effect of pre-training, and exact sparsity; `sections` names the heading of each."""
+    link = lambda text, key: f"[{text}](#{anchor(sections[key])})"
+    rows = []
+    t1 = loaded["table1"]
+    for dataset, g in t1[t1["paper"].notna()].groupby("dataset", sort=False):
+        tally = Counter(v.split(" (")[0] for v in g["verdict"])   # inconclusive (1 seed; ...)
+        rows.append((link(f"{dataset}: Table 1 cells", "table1"),
+                     f"{len(g)} cells", "", ", ".join(
+                         f"{tally[v]} {v}" for v in (*VERDICT_ORDER, *sorted(set(tally) - set(
+                             VERDICT_ORDER))) if tally[v])))
+    for r in loaded["comparisons"].to_dict("records"):
+        if r["paper_difference"] != r["paper_difference"]:
+            continue
+        rows.append((link(f"{r['dataset']}, {r['pretraining']}: {r['a']} − {r['b']}",
+                          "comparisons"),
+                     f"{r['difference']:+.2f}",
+                     paper_cell(r["paper_difference"], r["paper_provisional"], signed=True),
+                     r["verdict"]))
+    for r in loaded["pretraining_effect"].to_dict("records"):
+        if r["paper_difference"] != r["paper_difference"]:
+            continue
+        rows.append((link(f"{r['dataset']}, {r['activation']}: with − without pre-training",
+                          "pretraining_effect"),
+                     f"{r['difference']:+.2f}",
+                     paper_cell(r["paper_difference"], r["paper_provisional"], signed=True),
+                     r["verdict"]))
+    sp = loaded["sparsity"]
+    for r in sp[sp["paper"].notna()].to_dict("records"):
+        rows.append((link(f"{r['dataset']}, {r['activation']} ({r['pretraining']}): exact "
+                          "sparsity %", "sparsity"),
+                     f"{r['sparsity_mean']:.1f}", f"{r['paper']:.1f}",
+                     "no rule: the paper gives one figure, no spread"))
+    return pd.DataFrame(rows, columns=["claim or cell", "ours", "paper", "verdict"])
+
+
+def unjudged(runs: pd.DataFrame) -> str:
+    """Why there is no headline row: the data sets run have no published figure."""
+    names = ", ".join(dict.fromkeys(runs["dataset"]))
+    return (f"None of the data sets run ({names}) has a published figure in the paper, so no "
+            "claim or cell of the paper is judged here: the tables compare activations with "
+            "each other only.")
+
+
+HEADINGS = {"table1": "Table 1: test error (%)",
+            "comparisons": "The paper's comparisons of activations",
+            "pretraining_effect": "Effect of pre-training", "sparsity": "Exact sparsity"}

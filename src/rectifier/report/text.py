@@ -1,0 +1,44 @@
+"""The report's sentences that depend on the runs: how verdicts and learning rates were decided."""
+from __future__ import annotations
+
+import pandas as pd
+
+from rectifier.selection import KEY
+from rectifier.verdicts import MIN_SEEDS
+from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried
+
+
+def verdict_text(margins: pd.Series) -> str:
+    shown = ", ".join(dict.fromkeys(f"{m:g}" for m in margins if m == m))
+    return ("Verdict: an equivalence test with a margin fixed in params.yaml before the run"
+            + (f" (here {shown} points)" if shown else "") + ": reproduced when the 90% "
+            "interval of the difference lies "
+            "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
+            f"inconclusive otherwise, and with fewer than {MIN_SEEDS} seeds. The interval is "
+            "Student-t on "
+            "our seeds, the paper's figure taken as fixed, and our per-seed sd floored at the "
+            "binomial standard error of one test error on the test set's size.")
+
+
+def learning_rate_text(lrs: pd.DataFrame) -> list[str]:
+    """What was tried and how the rate was chosen, from the learning_rates table."""
+    if lrs["lr"].nunique() == 1:
+        return [f"Only one learning rate was run ({lrs['lr'].iloc[0]:g}), so none was chosen: "
+                "the paper picks each configuration's rate on validation error from "
+                f"{PAPER_RATES}."]
+    text = ["Per configuration (data set, activation, pre-training), the learning rate with the "
+            "lowest mean validation error over its seeds is selected, as the paper does; a tie "
+            "goes to the larger rate. Table 1, the sparsity table, the effect of pre-training "
+            "and the figures use the selected runs only; every run is listed under Every run."]
+    tried = rates_tried(lrs)
+    if set(tried) == {PAPER_RATES}:
+        text.append(f"The rates tried are the paper's: {PAPER_RATES}.")
+    else:
+        text.append(f"The rates tried differ from the paper's ({PAPER_RATES}): "
+                    f"{distinct(tried)} per configuration.")
+    ties = [f"{'/'.join(k)} ({learning_rates(g['lr'])} tied; "
+            f"{g.loc[g['selected'], 'lr'].iloc[0]:g} taken)"
+            for k, g in lrs[lrs["tied"]].groupby(KEY, sort=False)]
+    if ties:
+        text.append("Ties: " + "; ".join(ties) + ".")
+    return text

@@ -1,0 +1,258 @@
+"""The report's tables as displayed: each takes a table of rectifier.tables (or the runs) and
+returns the columns a reader sees, numbers formatted once here."""
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+import pandas as pd
+
+from rectifier import paper
+from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
+
+OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
+                     "init": "initialisation", "eval_batch": "evaluation batch",
+                     "engine": "SGD step (engine; same updates up to rounding)"}
+
+
+def seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 120 else f"{s:.0f} s ({s / 3600:.2f} h)"
+
+
+def pm(mean: float, sd: float, decimals: int = 2) -> str:
+    return f"{mean:.{decimals}f}" if sd != sd else f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+
+
+def paper_cell(value: float, provisional: bool, signed: bool = False) -> str:
+    """The paper's figure as shown: 'none' where it has none, '(?)' where it is provisional."""
+    if value != value:
+        return "none"
+    return f"{value:{'+' if signed else ''}.2f}" + (" (?)" if provisional else "")
+
+
+def table1(t1: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": t1["dataset"], "activation": t1["activation"],
+        "pre-training": t1["pretraining"], "n seeds": t1["n_seeds"],
+        "ours: mean ± sd": [pm(m, s) for m, s in zip(t1["test_error_mean"], t1["test_error_sd"])],
+        "95% CI": ["" if lo != lo else f"[{lo:.2f}, {hi:.2f}]"
+                   for lo, hi in zip(t1["ci95_low"], t1["ci95_high"])],
+        "min–max": [f"{a:.2f}–{b:.2f}"
+                    for a, b in zip(t1["test_error_min"], t1["test_error_max"])],
+        "paper": [paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
+        "difference (90% CI)": [difference(d, lo, hi) for d, lo, hi in
+                                zip(t1["difference"], t1["diff_ci90_low"], t1["diff_ci90_high"])],
+        "verdict": t1["verdict"]})
+
+
+def difference(d: float, low: float, high: float) -> str:
+    """A difference with the 90% interval the verdict rests on, where there is one."""
+    if d != d:
+        return ""
+    return f"{d:+.2f}" + ("" if low != low else f" [{low:+.2f}, {high:+.2f}]")
+
+
+def unavailable() -> pd.DataFrame:
+    """Table 1's rows for the paper's data sets that cannot be had: kept, marked, not dropped."""
+    rows = [{"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
+             "ours: mean ± sd": "not available", "95% CI": "", "min–max": "",
+             "paper": paper_cell(fig.value, fig.provisional), "difference (90% CI)": "",
+             "verdict": f"not available ({paper.unavailable(d)})"}
+            for (d, a, p), fig in paper.TABLE1.items() if paper.unavailable(d)]
+    return pd.DataFrame(rows)
+
+
+def reviews(t1: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy (%) per Amazon domain and its mean over the domains run, per configuration."""
+    reviews = t1[[paper.review_domain(d) is not None for d in t1["dataset"]]]
+    rows = []
+    for (activation, pretraining), g in reviews.groupby(["activation", "pretraining"], sort=False):
+        accuracy = 100 - g["test_error_mean"]
+        rows.append({"activation": activation, "pre-training": pretraining,
+                     **{paper.review_domain(d): f"{a:.2f}" for d, a in zip(g["dataset"], accuracy)},
+                     "mean over domains": f"{accuracy.mean():.2f}",
+                     "paper (rectifier)": f"{paper.AMAZON_ACCURACY:.2f}",
+                     "difference": f"{accuracy.mean() - paper.AMAZON_ACCURACY:+.2f}"})
+    return pd.DataFrame(rows).fillna("")
+
+
+def sparsity(sp: pd.DataFrame) -> pd.DataFrame:
+    layers = sorted(int(c[1:-5]) for c in sp.columns if c.startswith("l") and c.endswith("_mean"))
+    view = pd.DataFrame({"data set": sp["dataset"], "activation": sp["activation"],
+                         "pre-training": sp["pretraining"], "n seeds": sp["n_seeds"],
+                         "all layers": [pm(m, s) for m, s in
+                                        zip(sp["sparsity_mean"], sp["sparsity_sd"])]})
+    if "layer_average" in sp and not np.allclose(sp["layer_average"], sp["sparsity_mean"]):
+        view["average of layers"] = [f"{m:.1f}" for m in sp["layer_average"]]
+    for i in layers:
+        view[f"layer {i}"] = ["" if m != m else pm(m, s)
+                              for m, s in zip(sp[f"l{i}_mean"], sp[f"l{i}_sd"])]
+    view["dead units per layer"] = [
+        " / ".join(f"{r[f'dead_l{i}']:.1f}" for i in layers if r[f"dead_l{i}"] == r[f"dead_l{i}"])
+        for _, r in sp.iterrows()]
+    view["paper (average)"] = ["" if p != p else f"{p:.1f}" for p in sp["paper"]]
+    view["difference"] = ["" if d != d else f"{d:+.2f}" for d in sp["difference"]]
+    return view
+
+
+def learning_rates(lrs: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": lrs["dataset"], "activation": lrs["activation"],
+        "pre-training": lrs["pretraining"], "learning rate": [f"{x:g}" for x in lrs["lr"]],
+        "n seeds": lrs["n_seeds"],
+        "valid error: mean ± sd": [f"diverged ({d} of {n} seeds)" if d else pm(m, s)
+                                   for m, s, d, n in zip(lrs["valid_error_mean"],
+                                                         lrs["valid_error_sd"],
+                                                         lrs.get("diverged", 0 * lrs["lr"]),
+                                                         lrs["n_seeds"])],
+        "test error: mean": ["" if m != m else f"{m:.2f}" for m in lrs["test_error_mean"]],
+        "selected": _selected(lrs)})
+
+
+def _selected(lrs: pd.DataFrame) -> list[str]:
+    """yes / no (tie), or "only rate" where a configuration ran one rate: nothing was chosen."""
+    rates = lrs.groupby(["dataset", "activation", "pretraining"])["lr"].transform("nunique")
+    return ["only rate" if n == 1 else ("yes" if s else "no") + (" (tie)" if t else "")
+            for n, s, t in zip(rates, lrs["selected"], lrs["tied"])]
+
+
+def pretraining_effect(effect: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": effect["dataset"], "activation": effect["activation"],
+        "n seeds (dae / none)": [f"{a} / {b}" for a, b in
+                                 zip(effect["n_seeds_dae"], effect["n_seeds_none"])],
+        "with pre-training": [f"{x:.2f}" for x in effect["test_error_dae"]],
+        "without": [f"{x:.2f}" for x in effect["test_error_none"]],
+        "difference ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
+                            for d, s in zip(effect["difference"], effect["difference_sd"])],
+        "paper's difference": [paper_cell(v, p, signed=True) for v, p in
+                               zip(effect["paper_difference"], effect["paper_provisional"])],
+        **comparison_columns(effect)})
+
+
+def comparison_columns(table: pd.DataFrame) -> dict:
+    """Ours minus the paper's difference, its 90% interval, and the verdict."""
+    return {"ours − paper's (90% CI)": [
+                difference(d - p, lo, hi) for d, p, lo, hi in
+                zip(table["difference"], table["paper_difference"], table["diff_ci90_low"],
+                    table["diff_ci90_high"])],
+            "verdict": table["verdict"]}
+
+
+def comparisons(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": table["dataset"], "pre-training": table["pretraining"],
+        "comparison": [f"{a} − {b}" for a, b in zip(table["a"], table["b"])],
+        "n seeds": [f"{a} / {b}" for a, b in zip(table["n_seeds_a"], table["n_seeds_b"])],
+        "ours ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
+                      for d, s in zip(table["difference"], table["difference_sd"])],
+        "paper": [paper_cell(v, p, signed=True) for v, p in
+                  zip(table["paper_difference"], table["paper_provisional"])],
+        **comparison_columns(table)})
+
+
+def pretraining(pt: pd.DataFrame) -> pd.DataFrame:
+    layers = sorted(int(c[7:-5]) for c in pt.columns if c.startswith("recon_l") and
+                    c.endswith("_mean"))
+    view = pd.DataFrame({"data set": pt["dataset"], "activation": pt["activation"],
+                         "n seeds": pt["n_seeds"]})
+    for i in layers:
+        view[f"reconstruction cost, layer {i}"] = [
+            "" if m != m else pm(m, s, 3) for m, s in zip(pt[f"recon_l{i}_mean"],
+                                                           pt[f"recon_l{i}_sd"])]
+    for i in layers:
+        view[f"code sparsity %, layer {i}"] = ["" if m != m else f"{m:.1f}"
+                                               for m in pt[f"sparsity_l{i}_mean"]]
+    view["code sparsity %, all layers"] = [f"{m:.1f}" for m in pt["sparsity_mean"]]
+    view["wall time per job"] = [seconds(s) for s in pt["wall_time_mean"]]
+    return view
+
+
+def splits(runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for dataset, g in runs.groupby("dataset", sort=False):
+        published = paper.split(dataset)
+        rows.append({
+            "data set": dataset,
+            "ours: train / valid / test": distinct(
+                f"{a:,} / {b:,} / {c:,}"
+                for a, b, c in zip(g["n_train"], g["n_valid"], g["n_test"])),
+            "paper": " / ".join(f"{n:,}" for n in published) if published else "not in the paper",
+            "data sha256": distinct(s[:12] if isinstance(s, str) else None
+                                    for s in g["data_sha256"])})
+    return pd.DataFrame(rows)
+
+
+def protocol(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
+    if runs["lr"].nunique() == 1:
+        rate = distinct(runs["lr"])
+    else:
+        rate = (f"picked from {distinct(rates_tried(lrs))} on validation error; selected: "
+                + distinct(f"{x:g}" for x in lrs.loc[lrs["selected"], "lr"]))
+    rows = []
+    for dataset, g in runs.groupby("dataset", sort=False):
+        published = paper.hidden(dataset)
+        rows.append(("hidden layers, " + dataset, distinct(g["hidden"]),
+                     "-".join(map(str, published)) if published else "not in the paper"))
+    rows += [
+        ("minibatch", distinct(runs["minibatch"]), str(paper.MINIBATCH)),
+        ("learning rate (constant)", rate,
+         f"constant, picked from {PAPER_RATES} on validation"),
+        ("L1 penalty on hidden activations", distinct(runs["l1"]), str(paper.L1)),
+        ("sign trick (rectifier)",
+         distinct(runs.loc[runs["activation"] == "rectifier", "sign_trick"])
+         or "no rectifier runs",
+         "yes" if paper.SIGN_TRICK else "no"),
+        ("pre-training", distinct(runs["pretraining"]),
+         f"denoising auto-encoders, masking noise {paper.DAE_MASKING}, or none"),
+        ("stopping", distinct(runs["stopped"]), "not stated"),
+        ("epochs run", span(runs["epochs_run"]), "not stated"),
+        ("best epoch (by validation error)", span(runs["best_epoch"]), "not stated"),
+    ]
+    for key, label in OPTIONAL_PROTOCOL.items():
+        rows.append((label, distinct(runs[key]) if key in runs else "not recorded in metrics.json",
+                     "not stated" if key in ("max_epochs", "patience", "init") else ""))
+    return pd.DataFrame(rows, columns=["item", "ours (from the runs)", "paper"])
+
+
+def compute(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
+    wall = runs["wall_time_s"]
+    device_names = [f"{d}: {n}" if isinstance(n, str) else d
+                    for d, n in zip(runs["device"], runs["device_name"])]
+    rows = [("device", distinct(device_names)),
+            ("total wall time", seconds(wall.sum())),
+            ("per run: mean / min / max", " / ".join(seconds(x) for x in
+                                                     (wall.mean(), wall.min(), wall.max())))]
+    if runs["dataset"].nunique() > 1:
+        rows += [(f"total wall time, {d}", seconds(g["wall_time_s"].sum()))
+                 for d, g in runs.groupby("dataset", sort=False)]
+    if pre is not None:
+        rows.append(("pre-training: jobs, total wall time",
+                     f"{len(pre)}, {seconds(pre['wall_time_s'].sum())}"))
+    if "tracking_status" in runs:
+        rows.append(("MLflow tracking", distinct(runs["tracking_status"])))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def software(runs: pd.DataFrame) -> pd.DataFrame:
+    import matplotlib
+    import numpy
+    rows = [("torch (runs)", distinct(runs["torch_version"])),
+            ("python (runs)", distinct(runs["python_version"])),
+            ("platform (runs)", distinct(runs["platform"])),
+            ("git commit (runs)", distinct(runs["git_commit"])),
+            ("python (report)", platform.python_version()),
+            ("pandas (report)", pd.__version__), ("numpy (report)", numpy.__version__),
+            ("matplotlib (report)", matplotlib.__version__)]
+    return pd.DataFrame(rows, columns=["item", "version"])
+
+
+def pretraining_rates(rates: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": rates["dataset"], "activation": rates["activation"],
+        "learning rate": [f"{x:g}" for x in rates["lr"]], "n seeds": rates["n_seeds"],
+        "validation reconstruction, layer 1": [
+            "diverged" if m == float("inf") else pm(m, s, 3)
+            for m, s in zip(rates["valid_recon_l1_mean"], rates["valid_recon_l1_sd"])],
+        "diverged": rates["diverged"],
+        "chosen": ["yes" if x else "" for x in rates["selected"]]})
