@@ -24,22 +24,14 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str]) -> pd.Da
                      f"{len(g)} cells", "", ", ".join(
                          f"{tally[v]} {v}" for v in (*VERDICT_ORDER, *sorted(set(tally) - set(
                              VERDICT_ORDER))) if tally[v])))
-    for r in loaded["comparisons"].to_dict("records"):
-        if r["paper_difference"] != r["paper_difference"]:
-            continue
-        rows.append((link(f"{r['dataset']}, {r['pretraining']}: {r['a']} − {r['b']}",
-                          "comparisons"),
-                     f"{r['difference']:+.2f}",
-                     paper_cell(r["paper_difference"], r["paper_provisional"], signed=True),
-                     r["verdict"]))
-    for r in loaded["pretraining_effect"].to_dict("records"):
-        if r["paper_difference"] != r["paper_difference"]:
-            continue
-        rows.append((link(f"{r['dataset']}, {r['activation']}: with − without pre-training",
-                          "pretraining_effect"),
-                     f"{r['difference']:+.2f}",
-                     paper_cell(r["paper_difference"], r["paper_provisional"], signed=True),
-                     r["verdict"]))
+    differences = (("comparisons", "{dataset}, {pretraining}: {a} − {b}"),
+                   ("pretraining_effect", "{dataset}, {activation}: with − without pre-training"))
+    for key, label in differences:
+        for r in loaded[key].to_dict("records"):
+            if r["paper_difference"] == r["paper_difference"]:      # the paper has a figure
+                rows.append((link(label.format(**r), key), f"{r['difference']:+.2f}",
+                             paper_cell(r["paper_difference"], r["paper_provisional"],
+                                        signed=True), r["verdict"]))
     sp = loaded["sparsity"]
     for r in sp[sp["paper"].notna()].to_dict("records"):
         rows.append((link(f"{r['dataset']}, {r['activation']} ({r['pretraining']}): exact "
