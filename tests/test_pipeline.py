@@ -69,14 +69,19 @@ def test_every_job_is_one_finished_mlflow_run(pipeline):
     experiment = client.get_experiment_by_name("deep-sparse-rectifier")
     every = client.search_runs([experiment.experiment_id])
     stacks = {r.info.run_id: r for r in every if r.data.tags.get("stage") == "pretrain"}
-    runs = [r for r in every if r.info.run_id not in stacks]
+    reports = [r for r in every if r.data.tags.get("stage") == "report"]
+    runs = [r for r in every if r.data.tags.get("stage") == "train"]
+    assert len(stacks) + len(reports) + len(runs) == len(every)
+    assert [r.info.status for r in reports] == ["FINISHED"]
+    shown = {a.path for a in client.list_artifacts(reports[0].info.run_id)}
+    assert {"report.html", "report.md", "test_error.png", "table1.csv"} <= shown
     assert sorted((r.data.tags["activation"], r.data.tags["pretraining"], r.data.tags["seed"])
                   for r in runs) == [(a, p, s) for a in ("rectifier", "tanh")
                                      for p in ("dae", "none") for s in ("1", "2")]
     assert len(stacks) == 4
     for run in stacks.values():
         assert run.info.status == "FINISHED"
-        curve = client.get_metric_history(run.info.run_id, "recon_loss_l2")
+        curve = client.get_metric_history(run.info.run_id, "train/recon_loss_l2")
         assert sorted(m.step for m in curve) == [1, 2]
     for run in runs:
         if run.data.tags["pretraining"] == "dae":     # linked to the run that made its stack
@@ -84,7 +89,7 @@ def test_every_job_is_one_finished_mlflow_run(pipeline):
         assert run.info.status == "FINISHED"
         assert {"dataset", "pretraining", "device", "git_commit", "data_sha256"} <= set(run.data.tags)
         assert run.data.params["lr"] == "0.05" and run.data.params["minibatch"] == "10"
-        history = client.get_metric_history(run.info.run_id, "valid_error_pct")
+        history = client.get_metric_history(run.info.run_id, "valid/error_pct")
         assert sorted(m.step for m in history) == [1, 2]
         names = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert names == {"metrics.json", "history.csv", "checkpoint.pt"}

@@ -1,46 +1,96 @@
-"""MLflow against a real sqlite store: parallel writers lose nothing, a dead store is reported."""
+"""MLflow against a real sqlite store: a job's run is open while it runs and holds each epoch as
+it ends; parallel writers lose nothing; a killed job's next attempt continues its run; a dead
+store is reported, never raised."""
+import json
 import subprocess
 import sys
 
 from mlflow.tracking import MlflowClient
 
 from rectifier.config import Tracking
-from rectifier.tracking import log_run
+from rectifier.tracking import RUN_FILE, Run, grouped
 
 WRITER = """
-import sys
+import os, sys, time
 from pathlib import Path
 from rectifier.config import Tracking
-from rectifier.tracking import log_run
-i = int(sys.argv[1])
-history = [{"epoch": e, "valid_error_pct": 10.0 - e / 10, "train_nll": 1.0 / e} for e in range(1, 101)]
-Path(f"a{i}.txt").write_text("artifact")
-status = log_run(Tracking(True, "parallel", None), f"job{i}", {"seed": i, "lr": 0.01},
-                 {"seed": str(i)}, history, {"test_error_pct": float(i)}, [Path(f"a{i}.txt")])
+from rectifier.tracking import Run
+i, last, killed = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "kill"
+out = Path(f"job{i}")
+out.mkdir(exist_ok=True)
+run = Run.open(Tracking(True, "parallel", None), out, f"job{i}", {"seed": i, "lr": 0.01},
+               {"seed": str(i)}, "a test job")
+first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+for epoch in range(first, last + 1):
+    run.log_metrics({"valid_error_pct": 10.0 - epoch / 10, "train_nll": 1.0 / epoch}, epoch)
+    time.sleep(0.01)
+if killed:
+    os._exit(9)                   # as SIGKILL would: nothing closes the run
+(out / "a.txt").write_text("artifact")
+status = run.finish({"test_error_pct": float(i)}, [out / "a.txt"])
 assert status["status"] == "ok", status
 """
 
 
-def test_six_jobs_logging_at_once_lose_no_run(tmp_path):
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(i)], cwd=tmp_path,
-                                stderr=subprocess.PIPE, text=True) for i in range(6)]
+def write(tmp_path, i, last, mode="finish", first=1):
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(i), str(last), mode, str(first)],
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+
+
+def client_and_runs(tmp_path):
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    experiment = client.get_experiment_by_name("parallel")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    return client, client.search_runs([experiment.experiment_id])
+
+
+def test_six_jobs_logging_at_once_lose_no_epoch(tmp_path):
+    writers = [write(tmp_path, i, 40) for i in range(6)]
     errors = [w.communicate()[1] for w in writers]
     assert all(w.returncode == 0 for w in writers), errors
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
-    runs = client.search_runs([client.get_experiment_by_name("parallel").experiment_id])
+    client, runs = client_and_runs(tmp_path)
     assert sorted(r.data.tags["seed"] for r in runs) == [str(i) for i in range(6)]
     for run in runs:
         assert run.info.status == "FINISHED"
-        curve = client.get_metric_history(run.info.run_id, "valid_error_pct")
-        assert sorted(m.step for m in curve) == list(range(1, 101))
-        assert [a.path for a in client.list_artifacts(run.info.run_id)] == \
-            [f"a{run.data.tags['seed']}.txt"]
+        curve = client.get_metric_history(run.info.run_id, "valid/error_pct")
+        assert sorted(m.step for m in curve) == list(range(1, 41))
+        times = sorted(m.timestamp for m in curve)     # each epoch stamped as it was logged
+        assert run.info.start_time <= times[0] < times[-1] <= run.info.end_time
+        assert run.data.metrics["test/error_pct"] == float(run.data.tags["seed"])
+        assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["a.txt"]
+        assert run.data.tags["mlflow.note.content"] == "a test job"
+    assert not list(tmp_path.glob(f"job*/{RUN_FILE}"))   # closed runs leave no marker
+
+
+def test_a_killed_job_s_next_attempt_continues_its_run(tmp_path):
+    killed = write(tmp_path, 0, 3, "kill")
+    killed.communicate()
+    client, runs = client_and_runs(tmp_path)
+    assert [r.info.status for r in runs] == ["RUNNING"]
+    left = json.loads((tmp_path / "job0" / RUN_FILE).read_text())["run_id"]
+    again = write(tmp_path, 0, 5, first=4)
+    assert again.wait() == 0, again.stderr.read()
+    client, runs = client_and_runs(tmp_path)
+    assert [(r.info.run_id, r.info.status) for r in runs] == [(left, "FINISHED")]
+    curve = client.get_metric_history(left, "valid/error_pct")
+    assert sorted(m.step for m in curve) == [1, 2, 3, 4, 5]
+
+
+def test_a_failing_job_closes_its_run_failed_with_the_reason(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    run = Run.open(Tracking(True, "x", uri), tmp_path, "job", {}, {}, "")
+    run.fail("RuntimeError: out of memory")
+    found = MlflowClient(tracking_uri=uri).get_run(run.run_id)
+    assert found.info.status == "FAILED"
+    assert found.data.tags["failure"] == "RuntimeError: out of memory"
 
 
 def test_unreachable_store_is_reported_not_raised(tmp_path):
     (tmp_path / "file").write_text("a file, so no database can be made under it")
     uri = f"sqlite:///{tmp_path}/file/mlflow.db"
-    status = log_run(Tracking(True, "x", uri), "job", {}, {}, [], {}, [])
+    run = Run.open(Tracking(True, "x", uri), tmp_path, "job", {}, {}, "")
+    run.log_metrics({"valid_error_pct": 1.0}, 1)
+    status = run.finish({}, [])
     assert set(status) == {"status", "uri", "error"}
     assert status["status"] == "failed" and status["uri"] == uri
     assert "FileExistsError" in status["error"]        # the cause, named
@@ -48,5 +98,13 @@ def test_unreachable_store_is_reported_not_raised(tmp_path):
 
 def test_disabled_tracking_touches_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert log_run(Tracking(False, "x", None), "job", {}, {}, [], {}, []) == {"status": "disabled"}
+    run = Run.open(Tracking(False, "x", None), tmp_path, "job", {}, {}, "")
+    run.log_metrics({"valid_error_pct": 1.0}, 1)
+    assert run.finish({}, []) == {"status": "disabled"}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_metric_names_are_grouped_as_the_ui_shows_them():
+    assert [grouped(k) for k in ("train_nll", "valid_error_pct", "test_sparsity_pct_l2",
+                                 "best_epoch", "wall_time_s")] == [
+        "train/nll", "valid/error_pct", "test/sparsity_pct_l2", "best_epoch", "wall_time_s"]

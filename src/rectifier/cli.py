@@ -145,8 +145,16 @@ def _tables(params, args) -> None:
 
 def _report(params, args) -> None:
     from . import report
-    report.render_from_metrics(params, args.runs, args.out, pretrain_metrics=args.pretrained,
-                               tables=args.tables)
+    from .tracking import Run
+    written = report.render_from_metrics(params, args.runs, args.out,
+                                         pretrain_metrics=args.pretrained, tables=args.tables)
+    # One MLflow run holds what people read: the report, its figures and the tables.
+    tables = sorted(args.tables.glob("*")) if args.tables else []
+    run = Run.open(params.tracking, args.out, "report", {
+        "runs": len(args.runs), "pretraining_jobs": len(args.pretrained)}, {"stage": "report"},
+        f"The reproduction report over {len(args.runs)} training runs: report.html (self-"
+        "contained), report.md, its figures and the tables as CSV and Markdown.")
+    run.finish({}, [written["html"], written["markdown"], *written["figures"], *tables])
 
 
 def _publish(_, args) -> None:

@@ -21,7 +21,7 @@ _NETWORK = ("activations.py", "fused.py", "model.py", "sparsity.py", "resume.py"
 STEPS: dict[str, tuple[str, ...]] = {
     "prepare": ("config.py", "paper.py", "atomic.py", "data"),
     "pretrain": _NETWORK + ("pretrain.py",),
-    "train": _NETWORK + ("pretrain.py", "train.py"),
+    "train": _NETWORK + ("pretrain.py", "train.py", "mlflow_model.py"),
     "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py"),
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "atomic.py"),

@@ -1,4 +1,5 @@
-"""The two kinds of job: data in, a folder of results out, one MLflow run each.
+"""The two kinds of job: data in, a folder of results out, one MLflow run each (rectifier.tracking:
+opened as the job starts, one point per epoch as it ends, closed with the files and the model).
 
 A training job's folder holds metrics.json (what the tables are built from), history.csv (one row
 per epoch) and checkpoint.pt (the best epoch's weights with the settings that made them). A
@@ -10,6 +11,7 @@ restarting it; a pre-training job removes it.
 from __future__ import annotations
 
 import csv
+import getpass
 import hashlib
 import io
 import json
@@ -21,12 +23,13 @@ from pathlib import Path
 
 import torch
 
-from . import atomic, code, data, provenance, tracking
+from . import atomic, code, data, provenance
 from .config import Params
 from .model import MLP
 from .names import HISTORY_COLUMNS, job_id, pretraining_job_id
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
 from .sparsity import LayerMeter
+from .tracking import Run
 from .train import evaluate, fit
 
 log = logging.getLogger("rectifier.job")
@@ -76,10 +79,21 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     fingerprint = _fingerprint({k: v for k, v in settings.items() if k not in BUDGET})
 
     out.mkdir(parents=True, exist_ok=True)
-    resume = out / "resume.pt"
-    state, stopped = fit(model, (tensors["x_train"], tensors["y_train"]),
-                         (tensors["x_valid"], tensors["y_valid"]), cfg, job.seed,
-                         resume, fingerprint)
+    tags = {"pretraining": job.pretraining, "stage": "train"}
+    if stack:
+        tags["pretrain_run_id"] = str(_pretrain_run_id(stack))
+    tracked = _open_run(params, job, job.name, out, asdict(cfg), tags, device, splits, prepared,
+                        "fine-tuned from a pre-trained stack" if stack else
+                        "trained from Glorot's initialisation",
+                        init="dae" if stack else "glorot_uniform")
+    try:
+        state, stopped = fit(model, (tensors["x_train"], tensors["y_train"]),
+                             (tensors["x_valid"], tensors["y_valid"]), cfg, job.seed,
+                             out / "resume.pt", fingerprint,
+                             on_epoch=lambda row: tracked.log_metrics(_per_epoch(row), row["epoch"]))
+    except BaseException as err:        # killed by a signal too: the run says why it ended
+        tracked.fail(f"{type(err).__name__}: {err}")
+        raise
     if state.diverged:      # nothing to test: the run counts as infinitely bad on validation
         test_nll = test_error = valid_error = None
         measures = dict.fromkeys(("sparsity_pct", "sparsity_pct_mean", "dead_units",
@@ -105,16 +119,12 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     }
     checkpoint = {"model": state.best_model, "settings": settings, "params": params.raw}
     atomic.write_with(out / "checkpoint.pt", lambda handle: torch.save(checkpoint, handle))
-    logged = {k: metrics[k] for k in ("test_error_pct", "test_nll", "best_epoch", "epochs_run",
-                                      "sparsity_pct_mean", "wall_time_s")}
-    logged["best_valid_error_pct"] = metrics["valid_error_pct"]   # valid_error_pct: per epoch
-    tags = {"pretraining": job.pretraining}
-    if stack:
-        tags["pretrain_run_id"] = str(_pretrain_run_id(stack))
-    if state.diverged:
-        tags["diverged"] = state.diverged
-    _finish(params, job.name, metrics, logged, tags, asdict(cfg), state.history, out,
-            "checkpoint.pt")
+    final = {"test_error_pct": test_error, "test_nll": test_nll, "best_epoch": state.best_epoch,
+             "epochs_run": state.epoch, "valid_best_error_pct": valid_error,
+             "test_sparsity_pct_mean": metrics["sparsity_pct_mean"]}
+    _finish(tracked, metrics, final, "test", state.history, out, "checkpoint.pt",
+            {"diverged": state.diverged} if state.diverged else {},
+            model=None if state.diverged else out / "checkpoint.pt")
     if state.diverged:
         log.warning("%s: diverged (%s), %.0f s", job.name, state.diverged, metrics["wall_time_s"])
     else:
@@ -142,8 +152,17 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     if splits.x_unlabelled is not None:     # reviews: the unlabelled ones pre-train too
         inputs = torch.cat([inputs, torch.from_numpy(splits.x_unlabelled).to(device)])
     signs = stack_signs(hidden, job.activation, cfg, params.train.sign_trick, device)
-    stack = pretrain(inputs, hidden, job.activation, cfg, job.seed, resume, fingerprint, signs,
-                     valid=tensors["x_valid"])
+    tracked = _open_run(params, job, f"{job.dataset}/{job.activation}/pretrain/lr{job.lr:g}/"
+                        f"seed{job.seed}", out, asdict(cfg), {"stage": "pretrain"}, device,
+                        splits, prepared, "a stack of denoising auto-encoders")
+    try:
+        stack = pretrain(inputs, hidden, job.activation, cfg, job.seed, resume, fingerprint,
+                         signs, valid=tensors["x_valid"], on_epoch=lambda row: tracked.log_metrics(
+                             {f"train_recon_loss_l{row['layer']}": row["recon_loss"],
+                              f"train_l1_l{row['layer']}": row["l1"]}, row["epoch"]))
+    except BaseException as err:
+        tracked.fail(f"{type(err).__name__}: {err}")
+        raise
     if stack.diverged:
         measures = {"recon_loss": None, "valid_recon_loss": None,
                     **dict.fromkeys(("sparsity_pct", "sparsity_pct_mean", "dead_units",
@@ -166,17 +185,12 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     payload = {"encoders": stack.encoders, "settings": settings,
                "signed": signs[0] is not None, "diverged": stack.diverged or None}
     atomic.write_with(out / "stack.pt", lambda handle: torch.save(payload, handle))
-    logged = {f"final_recon_loss_l{i + 1}": v for i, v in enumerate(metrics["recon_loss"] or ())}
-    logged.update({f"valid_recon_loss_l{i + 1}": v
-                   for i, v in enumerate(metrics["valid_recon_loss"] or ())})
-    logged.update(sparsity_pct_mean=metrics["sparsity_pct_mean"],
-                  wall_time_s=metrics["wall_time_s"])
-    # One MLflow series per layer, step = epoch within that layer.
-    series = [{"epoch": r["epoch"], f"recon_loss_l{r['layer']}": r["recon_loss"],
-               f"l1_l{r['layer']}": r["l1"]} for r in stack.history]
-    tags = {"stage": "pretrain", **({"diverged": stack.diverged} if stack.diverged else {})}
-    _finish(params, f"{job.dataset}/{job.activation}/pretrain/lr{job.lr:g}/seed{job.seed}",
-            metrics, logged, tags, asdict(cfg), stack.history, out, "stack.pt", series)
+    final = {f"valid_recon_loss_l{i + 1}": v
+             for i, v in enumerate(metrics["valid_recon_loss"] or ())}
+    final["valid_sparsity_pct_mean"] = metrics["sparsity_pct_mean"]
+    # Codes measured on the validation set: their per-layer measures go under valid/.
+    _finish(tracked, metrics, final, "valid", stack.history, out, "stack.pt",
+            {"diverged": stack.diverged} if stack.diverged else {})
     resume.unlink(missing_ok=True)
     if stack.diverged:
         log.warning("%s: diverged (%s), %.0f s", job.name, stack.diverged, metrics["wall_time_s"])
@@ -263,23 +277,45 @@ def _csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _finish(params: Params, name: str, metrics: dict, logged: dict, tags: dict, knobs: dict,
-            history: list[dict], out: Path, weights: str, series: list[dict] | None = None) -> None:
-    """Write history.csv and metrics.json, log the MLflow run and record how that went. The files
-    are complete before MLflow is asked for anything."""
+def _open_run(params: Params, job: Job, name: str, out: Path, knobs: dict, tags: dict,
+              device: torch.device, splits, prepared: Path, what: str,
+              init: str = "glorot_uniform") -> Run:
+    """The job's MLflow run, opened as the job starts (or reopened after a killed attempt)."""
+    hidden = list(params.hidden_for(job.dataset))
+    commit = provenance.git_commit()
+    tags = {"dataset": job.dataset, "activation": job.activation, "seed": str(job.seed),
+            "device": device.type, "git_commit": str(commit), "data_sha256": splits.sha256,
+            "results": str(out), "mlflow.user": getpass.getuser(),
+            "mlflow.source.name": f"python -m rectifier {job.stage}", "mlflow.source.type": "JOB",
+            **({"mlflow.source.git.commit": commit.removesuffix("-dirty")} if commit else {}),
+            **tags}
+    description = (f"{job.name}: a {'-'.join(map(str, hidden))} {job.activation} network on "
+                   f"{job.dataset}, {what}, seed {job.seed}, learning rate {job.lr:g}. Its files "
+                   f"(the truth the tables are built from): {out}/")
+    tracked = Run.open(params.tracking, out, name, {
+        **knobs, "hidden": hidden, "dataset": job.dataset, "activation": job.activation,
+        "seed": job.seed, "pretraining": job.pretraining, "init": init}, tags, description)
+    tracked.log_input(job.dataset, splits.sha256, str(prepared))
+    return tracked
+
+
+def _per_epoch(row: dict) -> dict:
+    """A history row as MLflow metrics: train/nll, valid/error_pct, ..., train/seconds."""
+    return {("train_seconds" if k == "seconds" else k): v for k, v in row.items() if k != "epoch"}
+
+
+def _finish(tracked: Run, metrics: dict, final: dict, measured_on: str, history: list[dict],
+            out: Path, weights: str, tags: dict, model: Path | None = None) -> None:
+    """Write history.csv and metrics.json, close the MLflow run (final metrics, the files, the
+    model) and record how that went. The files are complete before MLflow is asked for anything.
+    `measured_on` (test, valid): where the per-layer measures were taken, their metrics' group."""
     atomic.write_text(out / "history.csv", _csv(history))
     atomic.write_json(out / "metrics.json", metrics)
     for key in ("sparsity_pct", "dead_units", "mean_activation"):
-        logged.update({f"{key}_l{i + 1}": v for i, v in enumerate(metrics[key] or ())})
-    logged = {k: v for k, v in logged.items() if v is not None}    # a diverged run's
-    tags = {"dataset": metrics["dataset"], "activation": metrics["activation"],
-            "seed": str(metrics["seed"]), "device": metrics["device"],
-            "git_commit": str(metrics["git_commit"]), "data_sha256": metrics["data_sha256"],
-            "results": str(out), **tags}
-    run_params = {**knobs, "hidden": metrics["hidden"], "dataset": metrics["dataset"],
-                  "activation": metrics["activation"], "seed": metrics["seed"]}
-    metrics["tracking"] = tracking.log_run(
-        params.tracking, name, run_params, tags, series or history, logged,
-        [out / "metrics.json", out / "history.csv", out / weights])
+        final.update({f"{measured_on}_{key}_l{i + 1}": v
+                      for i, v in enumerate(metrics[key] or ())})
+    final.update(wall_time_s=metrics["wall_time_s"], peak_rss_mb=_peak_mb())
+    metrics["tracking"] = tracked.finish(final, [out / "metrics.json", out / "history.csv",
+                                                 out / weights], model=model, tags=tags)
     metrics["peak_rss_mb"] = _peak_mb()        # MLflow's logging included
     atomic.write_json(out / "metrics.json", metrics)

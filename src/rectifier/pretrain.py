@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,11 +125,13 @@ def stack_signs(hidden: tuple[int, ...], activation_name: str, cfg: Pretrain, si
 def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg: Pretrain,
              seed: int, checkpoint: Path, fingerprint: str,
              signs: list[torch.Tensor | None] | None = None,
-             valid: torch.Tensor | None = None) -> Stack:
+             valid: torch.Tensor | None = None,
+             on_epoch: Callable[[dict], None] | None = None) -> Stack:
     """Train the stack layer by layer on the training inputs x at the one rate cfg.lr; return the
     stack, finished or diverged (`diverged` says where; the layers below are kept). `signs`: each
     layer's signs in a signed stack (stack_signs), None for an unsigned one. `valid`: inputs on
-    which each finished auto-encoder's reconstruction cost is measured (Stack.valid_recon)."""
+    which each finished auto-encoder's reconstruction cost is measured (Stack.valid_recon).
+    `on_epoch` gets each epoch's history row once the epoch is checkpointed."""
     stack = _resume(checkpoint, fingerprint) or Stack()
     stack.encoders = {k: v.to(x.device) for k, v in stack.encoders.items()}
     sizes = (x.shape[1], *hidden)
@@ -168,6 +171,8 @@ def pretrain(x: torch.Tensor, hidden: tuple[int, ...], activation_name: str, cfg
             log.info("layer %d epoch %d: reconstruction %.4f, l1 %.4f", k + 1, stack.epoch, recon, l1)
             stack.current = {n: t.detach().clone() for n, t in dae.state_dict().items()}
             _save(checkpoint, fingerprint, stack)
+            if on_epoch:
+                on_epoch(stack.history[-1])
         if valid is not None:
             below = _codes_below(valid, stack.encoders, k, activation_name, signs) / scale
             stack.valid_recon.append(reconstruction_cost(dae, below))

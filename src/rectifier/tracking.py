@@ -1,14 +1,22 @@
-"""MLflow, the window onto the result files: one run per job (training and pre-training).
+"""MLflow, the window onto the result files: one run per job (training and pre-training), open for
+as long as the job runs.
 
-A job logs its run once it has written its files (they stay the truth): params, the per-epoch
-history (step = epoch), final metrics, tags and the files as artifacts. Parallel jobs share one
-sqlite store: two of them creating its schema at once corrupt its migration, and writers lock it,
-so each job logs its run holding a file lock beside the database (one run takes well under a
-second). Calls that fail transiently are retried with backoff. If the store stays unreachable the
-job still succeeds; the failure is printed and recorded in metrics.json.
+A job opens its run when it starts, logs each epoch as the epoch ends (so the points carry their
+real times and the run its true duration), and closes it FINISHED with the final metrics, the
+files, the data set as an input and, for a training job, the network as an MLflow model; or
+FAILED with the reason. A job killed mid-run leaves its run RUNNING and its id in the job folder
+(mlflow_run.json): the next attempt reopens that run and goes on logging into it. Metric names
+are grouped as the UI shows them (train/, valid/, test/).
+
+The files stay the truth: every call to the store is guarded, and a store that fails or cannot be
+reached costs the job nothing but the window (printed once, recorded under `tracking` in
+metrics.json). Parallel jobs share one sqlite store: writers lock it and two jobs creating its
+schema at once corrupt its migration, so each call holds a file lock beside the database, and
+transient failures are retried with backoff.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -18,6 +26,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import atomic
 from .config import Tracking
 
 log = logging.getLogger("rectifier.tracking")
@@ -26,49 +35,179 @@ DEFAULT_URI = "sqlite:///mlflow.db"     # MLflow's own default: mlflow.db in the
 ATTEMPTS = 8
 # What a store says while other jobs write to it or race to create the same schema/experiment.
 TRANSIENT = ("locked", "busy", "already exists", "unique constraint")
+RUN_FILE = "mlflow_run.json"            # in the job folder: the run a killed attempt left open
+KIND = {"mlflow.experimentKind": "custom_model_development"}    # the UI's model-training view
+GROUPS = ("train", "valid", "test")
 
 
 def tracking_uri(cfg: Tracking) -> str:
     return cfg.uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
-def log_run(cfg: Tracking, run_name: str, params: dict[str, Any], tags: dict[str, str],
-            history: list[dict], metrics: dict[str, float], artifacts: list[Path]) -> dict:
-    """Log one run; return {"status": "ok", "run_id", "uri"}, or status failed/disabled."""
-    if not cfg.enabled:
-        return {"status": "disabled"}
-    uri = tracking_uri(cfg)
-    try:
-        with _store_lock(uri):
-            run_id = _log(uri, cfg.experiment, run_name, params, tags, history, metrics, artifacts)
-    except Exception as err:  # any failure of the store must not cost the job its results
-        message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-        log.error("MLflow tracking at %s failed, the result files are complete: %s", uri, message)
-        return {"status": "failed", "uri": uri, "error": message}
-    return {"status": "ok", "uri": uri, "run_id": run_id}
+def grouped(key: str) -> str:
+    """train_nll -> train/nll, valid_error_pct -> valid/error_pct; other names as they are."""
+    group, _, rest = key.partition("_")
+    return f"{group}/{rest}" if group in GROUPS and rest else key
 
 
-def _log(uri, experiment, run_name, params, tags, history, metrics, artifacts) -> str:
-    from mlflow.entities import Metric, Param
-    from mlflow.tracking import MlflowClient
+class Run:
+    """One job's MLflow run. Every method returns normally whatever the store does."""
 
-    client = MlflowClient(tracking_uri=uri)
-    experiment_id = _retry(lambda: _experiment_id(client, experiment))
-    run = _retry(lambda: client.create_run(experiment_id, run_name=run_name, tags=tags))
-    run_id = run.info.run_id
-    now = int(time.time() * 1000)
-    series = [Metric(key, float(row[key]), now, int(row["epoch"]))
-              for row in history for key in row if key != "epoch"]
-    series += [Metric(key, float(value), now, 0) for key, value in metrics.items()]
-    for start in range(0, len(series), 1000):          # log_batch takes 1000 metrics at most
-        _retry(lambda start=start: client.log_batch(run_id, metrics=series[start:start + 1000]))
-    plist = [Param(k, str(v)) for k, v in params.items()]
-    for start in range(0, len(plist), 100):            # and 100 params
-        _retry(lambda start=start: client.log_batch(run_id, params=plist[start:start + 100]))
-    for path in artifacts:
-        _retry(lambda path=path: client.log_artifact(run_id, str(path)))
-    _retry(lambda: client.set_terminated(run_id, "FINISHED"))
-    return run_id
+    def __init__(self, cfg: Tracking, out: Path):
+        self.cfg, self.out, self.uri = cfg, Path(out), tracking_uri(cfg)
+        self.run_id: str | None = None
+        self.error: str | None = None
+        self.client = None
+
+    @classmethod
+    def open(cls, cfg: Tracking, out: Path, name: str, params: dict[str, Any],
+             tags: dict[str, str], description: str) -> Run:
+        """Reopen the run this job's killed attempt left (its id in out/mlflow_run.json), or
+        create one; log its params, tags and description."""
+        run = cls(cfg, out)
+        if cfg.enabled:
+            run._guard(lambda: run._open(name, params, tags, description))
+        return run
+
+    def _open(self, name, params, tags, description) -> None:
+        from mlflow.entities import Param, RunTag
+        from mlflow.tracking import MlflowClient
+
+        with _store_lock(self.uri):     # a new sqlite store migrates its schema here
+            self.client = MlflowClient(tracking_uri=self.uri)
+            self.client.search_experiments(max_results=1)
+        previous = self.out / RUN_FILE
+        left = self._left_open(previous)
+        if left is not None:
+            self.run_id = left
+            self._call(lambda: self.client.update_run(left, status="RUNNING"))
+            log.info("MLflow: continuing run %s of an earlier attempt", left)
+        if self.run_id is None:
+            experiment = self._call(self._experiment_id)
+            created = self._call(lambda: self.client.create_run(experiment, run_name=name))
+            self.run_id = created.info.run_id
+            plist = [Param(k, str(v)) for k, v in params.items()]
+            for start in range(0, len(plist), 100):              # log_batch: 100 params at most
+                self._call(lambda s=start: self.client.log_batch(self.run_id,
+                                                                 params=plist[s:s + 100]))
+            atomic.write_json(previous, {"run_id": self.run_id, "uri": self.uri})
+        tags = {**tags, "mlflow.note.content": description}
+        self._call(lambda: self.client.log_batch(self.run_id, tags=[
+            RunTag(k, str(v)) for k, v in tags.items()]))
+
+    def _left_open(self, previous: Path) -> str | None:
+        """The run an earlier attempt of this job opened and did not close, if the store still
+        has it (another store, or a run deleted since, and a new run is made)."""
+        if not previous.exists():
+            return None
+        recorded = json.loads(previous.read_text())
+        if recorded.get("uri") != self.uri:
+            return None
+        try:
+            found = self._call(lambda: self.client.get_run(recorded["run_id"]))
+        except Exception:
+            return None
+        usable = found.info.lifecycle_stage == "active" and found.info.status != "FINISHED"
+        return found.info.run_id if usable else None
+
+    def log_metrics(self, values: dict[str, float], step: int) -> None:
+        """Metrics at `step` (an epoch), stamped now, names grouped."""
+        if self.run_id is None:
+            return
+        from mlflow.entities import Metric
+        now = int(time.time() * 1000)
+        batch = [Metric(grouped(k), float(v), now, step) for k, v in values.items()
+                 if v is not None]
+        self._guard(lambda: self._call(lambda: self.client.log_batch(self.run_id,
+                                                                     metrics=batch)))
+
+    def log_input(self, name: str, digest: str, source: str) -> None:
+        """The data set the job read, by name and the digest of its prepared arrays."""
+        if self.run_id is None:
+            return
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+        dataset = Dataset(name=name, digest=digest[:36], source_type="local", source=source)
+        context = InputTag("mlflow.data.context", "training")
+        self._guard(lambda: self._call(lambda: self.client.log_inputs(
+            self.run_id, datasets=[DatasetInput(dataset, [context])])))
+
+    def finish(self, metrics: dict[str, float], artifacts: list[Path],
+               model: Path | None = None, tags: dict[str, str] | None = None) -> dict:
+        """Final metrics (step 0), tags, the files, the network of checkpoint `model` as an
+        MLflow model, then FINISHED. Returns what metrics.json records under `tracking`."""
+        if self.run_id is not None:
+            self.log_metrics(metrics, step=0)
+            for key, value in (tags or {}).items():
+                self._guard(lambda k=key, v=value: self._call(
+                    lambda: self.client.set_tag(self.run_id, k, v)))
+            for path in artifacts:
+                self._guard(lambda p=path: self._call(
+                    lambda: self.client.log_artifact(self.run_id, str(p))))
+            if model is not None:
+                self._guard(lambda: self._call(lambda: self._log_model(model)))
+            self._guard(lambda: self._call(
+                lambda: self.client.set_terminated(self.run_id, "FINISHED")))
+            if self.error is None:
+                (self.out / RUN_FILE).unlink(missing_ok=True)
+        return self.record()
+
+    def _log_model(self, checkpoint: Path) -> None:
+        """The network as a pyfunc model from code (rectifier/mlflow_model.py) with the
+        checkpoint as its artifact and the package as its code: loading it reads the weights
+        with torch.load(weights_only=True) and unpickles nothing."""
+        import mlflow
+        import torch
+        package = Path(__file__).resolve().parent
+        mlflow.set_tracking_uri(self.uri)
+        with mlflow.start_run(run_id=self.run_id):
+            mlflow.pyfunc.log_model(
+                name="model", python_model=str(package / "mlflow_model.py"),
+                artifacts={"checkpoint": str(checkpoint)}, code_paths=[str(package)],
+                pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
+                                  f"mlflow=={mlflow.__version__}", "numpy"])
+
+    def fail(self, reason: str) -> None:
+        """Close the run FAILED, the reason in a tag (the job is about to raise)."""
+        if self.run_id is None:
+            return
+        self._guard(lambda: self._call(lambda: self.client.set_tag(
+            self.run_id, "failure", reason[:5000])))
+        self._guard(lambda: self._call(lambda: self.client.set_terminated(self.run_id,
+                                                                          "FAILED")))
+        (self.out / RUN_FILE).unlink(missing_ok=True)
+
+    def record(self) -> dict:
+        if not self.cfg.enabled:
+            return {"status": "disabled"}
+        if self.error is not None:
+            return {"status": "failed", "uri": self.uri, "error": self.error,
+                    **({"run_id": self.run_id} if self.run_id else {})}
+        return {"status": "ok", "uri": self.uri, "run_id": self.run_id}
+
+    def _guard(self, action: Callable[[], Any]) -> None:
+        """Run `action`; a failure is recorded, printed the first time, and swallowed: any
+        failure of the store must not cost the job its results."""
+        try:
+            action()
+        except Exception as err:
+            message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
+            if self.error is None:
+                log.error("MLflow tracking at %s failed, the result files are complete: %s",
+                          self.uri, message)
+            self.error = self.error or message
+
+    def _call(self, call: Callable[[], T]) -> T:
+        with _store_lock(self.uri):
+            return _retry(call)
+
+    def _experiment_id(self) -> str:
+        found = self.client.get_experiment_by_name(self.cfg.experiment)
+        if found is None:
+            return self.client.create_experiment(self.cfg.experiment, tags=KIND)
+        if found.tags.get("mlflow.experimentKind") != KIND["mlflow.experimentKind"]:
+            for key, value in KIND.items():
+                self.client.set_experiment_tag(found.experiment_id, key, value)
+        return found.experiment_id
 
 
 def _store_lock(uri: str):
@@ -77,11 +216,6 @@ def _store_lock(uri: str):
         return nullcontext()
     from filelock import FileLock
     return FileLock(f"{uri.removeprefix('sqlite:///')}.lock", timeout=600)
-
-
-def _experiment_id(client, name: str) -> str:
-    found = client.get_experiment_by_name(name)
-    return found.experiment_id if found else client.create_experiment(name)
 
 
 def _retry(call: Callable[[], T]) -> T:

@@ -18,6 +18,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,8 +47,10 @@ class State:
 
 
 def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: int,
-        checkpoint: Path, fingerprint: str) -> tuple[State, str]:
-    """Train until early stopping or max_epochs; return the final state and why it stopped."""
+        checkpoint: Path, fingerprint: str,
+        on_epoch: Callable[[dict], None] | None = None) -> tuple[State, str]:
+    """Train until early stopping or max_epochs; return the final state and why it stopped.
+    `on_epoch` gets each epoch's history row once the epoch is checkpointed."""
     x, y = train
     state = _resume(checkpoint, fingerprint, model, cfg) or State()
     step = sgd_step(model, cfg)
@@ -82,6 +85,8 @@ def fit(model: torch.nn.Module, train: tuple, valid: tuple, cfg: Train, seed: in
         log.info("epoch %d: train nll %.4f, l1 %.4f, valid error %.2f%% (best %.2f%% at %d)",
                  state.epoch, nll, l1, valid_error, state.best_valid_error, state.best_epoch)
         _save(checkpoint, fingerprint, model, state)
+        if on_epoch:
+            on_epoch(state.history[-1])
     stopped = ("diverged" if state.diverged else
                "early_stopping" if state.bad_epochs >= cfg.patience else "max_epochs")
     return state, stopped

@@ -21,7 +21,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str]) -> pd.Da
     for dataset, g in t1[t1["paper"].notna()].groupby("dataset", sort=False):
         tally = Counter(v.split(" (")[0] for v in g["verdict"])   # inconclusive (1 seed; ...)
         rows.append((link(f"{dataset}: Table 1 cells", "table1"),
-                     f"{len(g)} cells", "", ", ".join(
+                     f"{len(g)} cell{'s' * (len(g) != 1)}", "", ", ".join(
                          f"{tally[v]} {v}" for v in (*VERDICT_ORDER, *sorted(set(tally) - set(
                              VERDICT_ORDER))) if tally[v])))
     differences = (("comparisons", "{dataset}, {pretraining}: {a} − {b}"),
