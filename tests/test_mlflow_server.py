@@ -11,7 +11,6 @@ import sys
 import time
 import urllib.request
 
-import numpy as np
 import pytest
 from helpers import rectifier, write_params
 
@@ -81,14 +80,20 @@ def test_a_job_logs_to_a_tracking_server_as_it_runs(server, tmp_path):
     assert dataset["name"] == "digits" and dataset["digest"] == metrics["data_sha256"][:36]
     assert {"test/error_pct", "valid/best_error_pct"} <= {m["key"] for m in run["data"]["metrics"]}
 
-    import mlflow
-
-    from rectifier import data
-    mlflow.set_tracking_uri(server)
-    experiment = info["experiment_id"]
-    models = mlflow.search_logged_models(experiment_ids=[experiment], output_format="list")
-    assert [m.source_run_id for m in models] == [run_id]
-    model = mlflow.pyfunc.load_model(models[0].model_uri)
-    splits = data.load(project / "data/digits/prepared.npz")
-    error = 100 * np.mean(model.predict(splits.x_test) != splits.y_test)
+    # Found and loaded in a process of its own: mlflow.set_tracking_uri sets the environment
+    # variable, which would send every later test's jobs to this server once it is gone.
+    check = f"""
+import mlflow, numpy as np
+from rectifier import data
+mlflow.set_tracking_uri({server!r})
+models = mlflow.search_logged_models(experiment_ids=[{info["experiment_id"]!r}], output_format="list")
+assert [m.source_run_id for m in models] == [{run_id!r}], models
+model = mlflow.pyfunc.load_model(models[0].model_uri)
+splits = data.load({str(project / "data/digits/prepared.npz")!r})
+print(repr(float(100 * np.mean(model.predict(splits.x_test) != splits.y_test))))
+"""
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    error = float(loaded.stdout.strip().splitlines()[-1])
     assert error == pytest.approx(metrics["test_error_pct"], abs=1e-9)
+    assert "MLFLOW_TRACKING_URI" not in os.environ
