@@ -23,6 +23,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVERS = {}          # url -> the server's process, for a test that kills it
+
+
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
@@ -42,9 +45,12 @@ def server(tmp_path):
                 if time.time() > deadline or proc.poll() is not None:
                     raise AssertionError("mlflow server did not come up in 90 s") from None
                 time.sleep(0.5)
+        SERVERS[url] = proc
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        SERVERS.pop(url, None)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -78,7 +84,16 @@ def test_a_job_logs_to_a_tracking_server_as_it_runs(server, tmp_path):
     assert int(info["start_time"]) <= stamps[0] < stamps[-1] <= int(info["end_time"])
     dataset = run["inputs"]["dataset_inputs"][0]["dataset"]
     assert dataset["name"] == "digits" and dataset["digest"] == metrics["data_sha256"][:36]
-    assert {"test/error_pct", "valid/best_error_pct"} <= {m["key"] for m in run["data"]["metrics"]}
+    logged = {m["key"] for m in run["data"]["metrics"]}
+    assert {"test/error_pct", "valid/best_error_pct"} <= logged
+    # The machine's use per epoch, in the UI's system metrics tab; where the job ran, as tags.
+    cpu = get(server, "metrics/get-history", run_id=run_id,
+              metric_key="system/cpu_utilization_percentage")["metrics"]
+    assert sorted(int(p["step"]) for p in cpu) == [1, 2, 3]
+    assert "system/process_memory_rss_megabytes" in logged
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    assert tags["host"] == socket.gethostname() == metrics["host"]
+    assert info["run_name"] == f"tanh none lr{metrics['lr']:g} s1 digits"   # seed before the cut
 
     # Found and loaded in a process of its own: mlflow.set_tracking_uri sets the environment
     # variable, which would send every later test's jobs to this server once it is gone.
@@ -97,3 +112,43 @@ print(repr(float(100 * np.mean(model.predict(splits.x_test) != splits.y_test))))
     error = float(loaded.stdout.strip().splitlines()[-1])
     assert error == pytest.approx(metrics["test_error_pct"], abs=1e-9)
     assert "MLFLOW_TRACKING_URI" not in os.environ
+
+
+def test_a_server_that_dies_mid_job_costs_it_seconds_not_minutes(server, tmp_path):
+    """MLflow's own retries wait about 250 s per call on a refused connection; a job logs once
+    per epoch, so it would stall for minutes each epoch. Bounded retries, and no call after the
+    first failure: the job goes on and its record names the failure."""
+    code = f"""
+import json, os, signal, sys, time
+from pathlib import Path
+from rectifier.config import Tracking
+from rectifier.tracking import Run
+run = Run.open(Tracking(True, "dying", {server!r}), Path({str(tmp_path)!r}), "job", {{}}, {{}}, "")
+run.log_epoch({{"valid_error_pct": 9.0}}, 1)
+assert run.error is None, run.error
+sys.stdout.write("logged\\n"); sys.stdout.flush()
+sys.stdin.readline()                  # the server is killed meanwhile
+started = time.time()
+for epoch in range(2, 12):
+    run.log_epoch({{"valid_error_pct": 9.0 - epoch / 10}}, epoch)
+record = run.finish({{"test_error_pct": 1.0}}, [])
+print(json.dumps({{"seconds": time.time() - started, "record": record}}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_HTTP")}
+    job = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert job.stdout.readline().strip() == "logged"
+    port = int(server.rsplit(":", 1)[1])
+    os.killpg(SERVERS[server].pid, signal.SIGKILL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        time.sleep(0.2)
+    out, err = job.communicate("go\n", timeout=200)
+    assert job.returncode == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["record"]["status"] == "failed"
+    assert "Connection refused" in result["record"]["error"] or "Max retries" in result["record"]["error"]
+    assert result["seconds"] < 60, result      # MLflow's defaults: about 250 s per call

@@ -26,7 +26,7 @@ import torch
 from . import atomic, code, data, provenance
 from .config import Params
 from .model import MLP
-from .names import HISTORY_COLUMNS, job_id, pretraining_job_id
+from .names import HISTORY_COLUMNS, job_id, pretraining_job_id, run_name
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
 from .sparsity import LayerMeter
 from .tracking import Run
@@ -51,6 +51,11 @@ class Job:
         if self.stage == "pretrain":
             return pretraining_job_id(self.dataset, self.activation, self.lr, self.seed)
         return job_id(self.dataset, self.activation, self.pretraining, self.lr, self.seed)
+
+    @property
+    def run_name(self) -> str:
+        stage = "pretrain" if self.stage == "pretrain" else self.pretraining
+        return run_name(self.dataset, self.activation, stage, self.lr, self.seed)
 
 
 def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None = None) -> dict:
@@ -82,7 +87,7 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     tags = {"pretraining": job.pretraining, "stage": "train"}
     if stack:
         tags["pretrain_run_id"] = str(_pretrain_run_id(stack))
-    tracked = _open_run(params, job, job.name, out, asdict(cfg), tags, device, splits, prepared,
+    tracked = _open_run(params, job, out, asdict(cfg), tags, device, splits, prepared,
                         "fine-tuned from a pre-trained stack" if stack else
                         "trained from Glorot's initialisation",
                         init="dae" if stack else "glorot_uniform")
@@ -90,7 +95,7 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
         state, stopped = fit(model, (tensors["x_train"], tensors["y_train"]),
                              (tensors["x_valid"], tensors["y_valid"]), cfg, job.seed,
                              out / "resume.pt", fingerprint,
-                             on_epoch=lambda row: tracked.log_metrics(_per_epoch(row), row["epoch"]))
+                             on_epoch=lambda row: tracked.log_epoch(_per_epoch(row), row["epoch"]))
     except BaseException as err:        # killed by a signal too: the run says why it ended
         tracked.fail(f"{type(err).__name__}: {err}")
         raise
@@ -152,12 +157,11 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     if splits.x_unlabelled is not None:     # reviews: the unlabelled ones pre-train too
         inputs = torch.cat([inputs, torch.from_numpy(splits.x_unlabelled).to(device)])
     signs = stack_signs(hidden, job.activation, cfg, params.train.sign_trick, device)
-    tracked = _open_run(params, job, f"{job.dataset}/{job.activation}/pretrain/lr{job.lr:g}/"
-                        f"seed{job.seed}", out, asdict(cfg), {"stage": "pretrain"}, device,
-                        splits, prepared, "a stack of denoising auto-encoders")
+    tracked = _open_run(params, job, out, asdict(cfg), {"stage": "pretrain"}, device, splits,
+                        prepared, "a stack of denoising auto-encoders")
     try:
         stack = pretrain(inputs, hidden, job.activation, cfg, job.seed, resume, fingerprint,
-                         signs, valid=tensors["x_valid"], on_epoch=lambda row: tracked.log_metrics(
+                         signs, valid=tensors["x_valid"], on_epoch=lambda row: tracked.log_epoch(
                              {f"train_recon_loss_l{row['layer']}": row["recon_loss"],
                               f"train_l1_l{row['layer']}": row["l1"]}, row["epoch"]))
     except BaseException as err:
@@ -246,6 +250,7 @@ def _provenance(started: float, device: torch.device, splits) -> dict:
     return {"wall_time_s": time.time() - started, "peak_rss_mb": _peak_mb(),
             "device": device.type,
             "device_name": provenance.device_name(device), **provenance.versions(),
+            **provenance.where(),
             "git_commit": provenance.git_commit(), "data_sha256": splits.sha256}
 
 
@@ -277,7 +282,7 @@ def _csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _open_run(params: Params, job: Job, name: str, out: Path, knobs: dict, tags: dict,
+def _open_run(params: Params, job: Job, out: Path, knobs: dict, tags: dict,
               device: torch.device, splits, prepared: Path, what: str,
               init: str = "glorot_uniform") -> Run:
     """The job's MLflow run, opened as the job starts (or reopened after a killed attempt)."""
@@ -288,11 +293,11 @@ def _open_run(params: Params, job: Job, name: str, out: Path, knobs: dict, tags:
             "results": str(out), "mlflow.user": getpass.getuser(),
             "mlflow.source.name": f"python -m rectifier {job.stage}", "mlflow.source.type": "JOB",
             **({"mlflow.source.git.commit": commit.removesuffix("-dirty")} if commit else {}),
-            **tags}
+            **{k: str(v) for k, v in provenance.where().items() if v is not None}, **tags}
     description = (f"{job.name}: a {'-'.join(map(str, hidden))} {job.activation} network on "
                    f"{job.dataset}, {what}, seed {job.seed}, learning rate {job.lr:g}. Its files "
                    f"(the truth the tables are built from): {out}/")
-    tracked = Run.open(params.tracking, out, name, {
+    tracked = Run.open(params.tracking, out, job.run_name, {
         **knobs, "hidden": hidden, "dataset": job.dataset, "activation": job.activation,
         "seed": job.seed, "pretraining": job.pretraining, "init": init}, tags, description)
     tracked.log_input(job.dataset, splits.sha256, str(prepared))

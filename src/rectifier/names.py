@@ -18,6 +18,13 @@ def pretraining_job_id(dataset: str, activation: str, lr: float, seed: int) -> s
     return f"{dataset}/{activation}/lr{lr_label(lr)}/seed{seed}"
 
 
+def run_name(dataset: str, activation: str, pretraining: str, lr: float, seed: int) -> str:
+    """A job's MLflow run name: what tells runs apart first (the UI cuts long names at the end),
+    the data set last. pretraining "pretrain" names a pre-training job (its rate: the
+    auto-encoders')."""
+    return f"{activation} {pretraining} lr{lr_label(lr)} s{seed} {dataset}"
+
+
 # The columns of a training job's history.csv, one row per epoch.
 HISTORY_COLUMNS = ("epoch", "train_nll", "train_l1", "train_error_pct", "valid_nll",
                    "valid_error_pct", "seconds")

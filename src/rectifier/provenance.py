@@ -1,5 +1,7 @@
 """What produced a result: device, software versions, commit. Recorded with every run."""
+import os
 import platform
+import socket
 import subprocess
 from functools import cache
 
@@ -44,3 +46,10 @@ def versions() -> dict[str, str]:
         "python_version": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def where() -> dict[str, str | None]:
+    """Where the job ran: the host, and the SLURM job (and array task) when a scheduler ran it."""
+    array = os.environ.get("SLURM_ARRAY_TASK_ID")
+    return {"host": socket.gethostname(), "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+            **({"slurm_array_task_id": array} if array else {})}

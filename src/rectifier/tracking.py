@@ -10,7 +10,9 @@ are grouped as the UI shows them (train/, valid/, test/).
 
 The files stay the truth: every call to the store is guarded, and a store that fails or cannot be
 reached costs the job nothing but the window (printed once, recorded under `tracking` in
-metrics.json). Parallel jobs share one sqlite store: writers lock it and two jobs creating its
+metrics.json). After its first failure the job asks the store nothing more, and a tracking
+server's HTTP calls give up within seconds rather than MLflow's four minutes of retries, so a dead
+server never holds a job up. Parallel jobs share one sqlite store: writers lock it and two jobs creating its
 schema at once corrupt its migration, so each call holds a file lock beside the database, and
 transient failures are retried with backoff.
 """
@@ -38,6 +40,10 @@ TRANSIENT = ("locked", "busy", "already exists", "unique constraint")
 RUN_FILE = "mlflow_run.json"            # in the job folder: the run a killed attempt left open
 KIND = {"mlflow.experimentKind": "custom_model_development"}    # the UI's model-training view
 GROUPS = ("train", "valid", "test")
+# MLflow's defaults retry a refused connection for about 250 s per call (7 retries, backoff 2):
+# bounded here unless the user set them; a job then loses at most one call's retries.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+               "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
 
 
 def tracking_uri(cfg: Tracking) -> str:
@@ -58,6 +64,10 @@ class Run:
         self.run_id: str | None = None
         self.error: str | None = None
         self.client = None
+        self.system = SystemSampler()
+        if self.uri.startswith(("http://", "https://")):
+            for key, value in HTTP_LIMITS.items():
+                os.environ.setdefault(key, value)
 
     @classmethod
     def open(cls, cfg: Tracking, out: Path, name: str, params: dict[str, Any],
@@ -120,6 +130,11 @@ class Run:
                  if v is not None]
         self._guard(lambda: self._call(lambda: self.client.log_batch(self.run_id,
                                                                      metrics=batch)))
+
+    def log_epoch(self, values: dict[str, float], step: int) -> None:
+        """An epoch's metrics, with the process's use of the machine since the last epoch
+        (system/..., the UI's system metrics tab)."""
+        self.log_metrics({**values, **self.system.sample()}, step)
 
     def log_input(self, name: str, digest: str, source: str) -> None:
         """The data set the job read, by name and the digest of its prepared arrays."""
@@ -185,16 +200,18 @@ class Run:
         return {"status": "ok", "uri": self.uri, "run_id": self.run_id}
 
     def _guard(self, action: Callable[[], Any]) -> None:
-        """Run `action`; a failure is recorded, printed the first time, and swallowed: any
-        failure of the store must not cost the job its results."""
+        """Run `action`; a failure is recorded, printed, and swallowed: any failure of the store
+        must not cost the job its results. After one, the store is not asked again: each further
+        call would wait out its own retries."""
+        if self.error is not None:
+            return
         try:
             action()
         except Exception as err:
             message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-            if self.error is None:
-                log.error("MLflow tracking at %s failed, the result files are complete: %s",
-                          self.uri, message)
-            self.error = self.error or message
+            log.error("MLflow tracking at %s failed; the job goes on without it, its result "
+                      "files complete: %s", self.uri, message)
+            self.error = message
 
     def _call(self, call: Callable[[], T]) -> T:
         with _store_lock(self.uri):
@@ -208,6 +225,26 @@ class Run:
             for key, value in KIND.items():
                 self.client.set_experiment_tag(found.experiment_id, key, value)
         return found.experiment_id
+
+
+class SystemSampler:
+    """What the job's process used since the previous sample: CPU (100 = one core busy), its
+    resident memory, the machine's memory in use and, on CUDA, the GPU memory torch holds."""
+
+    def __init__(self):
+        import psutil
+        self.process = psutil.Process()
+        self.process.cpu_percent()          # the first reading starts the interval
+
+    def sample(self) -> dict[str, float]:
+        import psutil
+        import torch
+        values = {"system/cpu_utilization_percentage": self.process.cpu_percent(),
+                  "system/process_memory_rss_megabytes": self.process.memory_info().rss / 2 ** 20,
+                  "system/system_memory_usage_percentage": psutil.virtual_memory().percent}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            values["system/gpu_memory_allocated_megabytes"] = torch.cuda.memory_allocated() / 2 ** 20
+        return values
 
 
 def _store_lock(uri: str):
