@@ -18,6 +18,7 @@ def test_project_params_load_typed():
     ("device", "tpu", "device: 'tpu' is not one of ['auto', 'cpu', 'cuda']"),
     ("datasets", ["cifar100"], "datasets[0]: unknown data set 'cifar100'"),
     ("seeds", [], "seeds: [] should be non-empty"),
+    ("tracking.uri", "http://jobs:secret@127.0.0.1:5000", "tracking.uri carries credentials"),
 ])
 def test_bad_values_name_the_key(dotted, value, expected):
     with pytest.raises(ConfigError) as err:

@@ -9,18 +9,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
+import services
 from helpers import rectifier, write_params
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 SERVERS = {}          # url -> the server's process, for a test that kills it
@@ -28,39 +22,16 @@ SERVERS = {}          # url -> the server's process, for a test that kills it
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{tmp_path}/server.db",
-         "--artifacts-destination", str(tmp_path / "artifacts"), "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise AssertionError("mlflow server did not come up in 90 s") from None
-                time.sleep(0.5)
+    with services.mlflow_server(tmp_path / "server") as (url, proc):
         SERVERS[url] = proc
         yield url
-    finally:
-        SERVERS.pop(url, None)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    SERVERS.pop(url, None)
 
 
 def get(url: str, path: str, **query) -> dict:
-    from urllib.parse import urlencode
-    with urllib.request.urlopen(f"{url}/api/2.0/mlflow/{path}?{urlencode(query)}") as answer:
-        return json.load(answer)
+    status, answer = services.request(url, path, **query)
+    assert status == 200, (path, status)
+    return answer
 
 
 def test_a_job_logs_to_a_tracking_server_as_it_runs(server, tmp_path):

@@ -98,20 +98,36 @@ def test_every_job_is_one_finished_mlflow_run(pipeline):
     assert "MLflow call failed" not in logs and "MLflow tracking at" not in logs  # no retry
 
 
-def test_each_job_declares_the_memory_it_needs(pipeline):
-    """mem_mb (rectifier.resources) is what a dry run shows for each job, and no job's measured
-    peak (peak_rss_mb in its metrics.json) exceeds it."""
-    from rectifier.resources import network_mb
+def test_each_job_declares_the_memory_and_time_it_needs(pipeline):
+    """mem_mb and runtime (rectifier.resources) are what a dry run shows for each job, and no
+    job's measured peak (peak_rss_mb in its metrics.json) or wall time exceeds them."""
+    from rectifier.resources import network_mb, runtime_min
     prepared = pipeline / "data/digits/prepared.json"
     declared = {"train": network_mb("digits", (32, 32), prepared),
                 "pretrain": network_mb("digits", (32, 32), prepared, pretraining=True)}
+    minutes = {"train": runtime_min("digits", (32, 32), 2, prepared),
+               "pretrain": runtime_min("digits", (32, 32), 2, prepared, pretraining=True)}
     for kind, folder in (("train", "results"), ("pretrain", "pretrained")):
-        peaks = [json.loads(p.read_text())["peak_rss_mb"]
-                 for p in (pipeline / folder).rglob("metrics.json")]
-        assert len(peaks) == 8 if kind == "train" else 4
-        assert 0 < max(peaks) <= declared[kind], (kind, max(peaks), declared[kind])
+        jobs = [json.loads(p.read_text()) for p in (pipeline / folder).rglob("metrics.json")]
+        assert len(jobs) == 8 if kind == "train" else 4
+        peak = max(job["peak_rss_mb"] for job in jobs)
+        assert 0 < peak <= declared[kind], (kind, peak, declared[kind])
+        assert max(job["wall_time_s"] for job in jobs) / 60 <= minutes[kind]
     planned = snakemake(pipeline, "-n", "--forcerun", "train", "pretrain").stdout
     assert f"mem_mb={declared['train']}" in planned and f"mem_mb={declared['pretrain']}" in planned
+    assert f"runtime={minutes['train']}" in planned and f"runtime={minutes['pretrain']}" in planned
+
+
+def test_declared_time_grows_with_the_budget_and_covers_a_measured_mnist_job():
+    from rectifier.resources import MIN_RUNTIME, runtime_min
+    mnist = (1000, 1000, 1000)
+    assert runtime_min("digits", (32, 32), 2) == MIN_RUNTIME + 1       # the start-up, mostly
+    assert runtime_min("mnist", mnist, 50) < runtime_min("mnist", mnist, 100)
+    assert runtime_min("mnist", mnist, 30, pretraining=True) < runtime_min(
+        "mnist", mnist, 60, pretraining=True)
+    # The protocol run: 100 epochs of 21-33 s each on this machine (make bench), 55 min at most.
+    assert runtime_min("mnist", mnist, 100) >= 100 * 33 / 60
+    assert runtime_min("norb", (4000, 2000), 10, classes=6) > runtime_min("mnist", mnist, 10)
 
 
 def test_nothing_to_do_then_exactly_the_changed_jobs(pipeline):

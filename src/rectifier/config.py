@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import yaml
@@ -57,6 +58,14 @@ class Tracking:
     enabled: bool
     experiment: str
     uri: str | None
+
+    def __post_init__(self):
+        # params.yaml is committed, copied into every job's settings and logged: a password
+        # written into the URL would travel with all of them.
+        if self.uri and "@" in urlsplit(self.uri).netloc:
+            raise ConfigError("tracking.uri carries credentials (user:password@host): give the "
+                             "URL alone and the credentials in the environment "
+                             "(MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD)")
 
 
 @dataclass(frozen=True)

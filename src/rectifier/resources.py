@@ -1,5 +1,6 @@
-"""The memory a job needs, declared to the scheduler (Snakemake's `mem_mb`, so that `--resources`
-and cluster executors place jobs by memory).
+"""What a job asks of the scheduler: its memory (Snakemake's `mem_mb`, so that `--resources` and
+cluster executors place jobs by memory) and its wall time (`runtime`, minutes: SLURM's time
+limit).
 
 A training job holds the prepared splits as float32, a shuffled copy of the training split each
 epoch, and a few copies of the network's weights (the current ones, the best epoch's, the resume
@@ -47,3 +48,32 @@ def network_mb(dataset: str, hidden: tuple[int, ...], prepared_json: str | Path 
     data = examples * inputs * 4 / MB
     codes = 3 * examples * max(sizes[:-1]) * 4 / MB if pretraining else 0.0
     return math.ceil(BASE_MB + 2 * data + codes + 10 * weights)
+
+
+# Wall time. A step of minibatch SGD costs 6 flop per weight and example (forward 2, backward
+# 2, update 2), an auto-encoder's 14 (its 7 products); one core ran the fused MNIST step at
+# 41-52 GFLOP/s (make bench). Declared at a quarter of that, for slower cluster cores and
+# small networks that run far below the machine's rate, plus MIN_RUNTIME.
+DECLARED_GFLOPS = 10.0
+MIN_RUNTIME = 10                 # minutes added: start-up, data, MLflow, a slow shared disk
+SMALL_JOB_RUNTIME = 30           # choosing a rate, tables, report, preparing a data set
+
+
+def _widths(dataset, hidden, prepared_json, classes):
+    examples, inputs = shape(dataset, prepared_json)
+    return examples, (inputs, *hidden, classes)
+
+
+def runtime_min(dataset: str, hidden: tuple[int, ...], epochs: int,
+                prepared_json: str | Path | None = None, pretraining: bool = False,
+                classes: int = 10) -> int:
+    """`runtime` (minutes) of a job that trains the network `hidden` for at most `epochs`
+    epochs (training), or pre-trains its stack at `epochs` per layer (pretraining). Every
+    example counts as a training one: an over-estimate, as a time limit should be. A job stopped
+    at its limit is not lost: rerun, it resumes from its last epoch."""
+    examples, sizes = _widths(dataset, hidden, prepared_json, classes)
+    if pretraining:
+        flop = sum(14 * a * b for a, b in zip(sizes[:-2], sizes[1:-1])) * examples * epochs
+    else:
+        flop = 6 * sum(a * b for a, b in zip(sizes, sizes[1:])) * examples * epochs
+    return MIN_RUNTIME + math.ceil(flop / (DECLARED_GFLOPS * 1e9) / 60)

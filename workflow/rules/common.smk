@@ -6,7 +6,7 @@ from pathlib import Path
 from rectifier.code import digests
 from rectifier.config import Params, effective_file
 from rectifier.names import lr_label
-from rectifier.resources import SMALL_JOB_MB, network_mb
+from rectifier.resources import SMALL_JOB_MB, SMALL_JOB_RUNTIME, network_mb, runtime_min
 
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
 # The jobs read the params file this names: params.yaml, or the config as --configfile and
@@ -145,6 +145,24 @@ def memory_mb(wildcards, rule):
         f"{DATA}/{wildcards.dataset}/prepared.json",
         pretraining=rule == "pretrain",
     )
+
+
+def runtime(wildcards, rule):
+    """runtime (minutes, SLURM's time limit) of a training or pre-training job: from the data
+    set, the network and the epoch budget (rectifier.resources)."""
+    epochs = config["pretrain"]["epochs"] if rule == "pretrain" else config["train"]["max_epochs"]
+    return runtime_min(
+        wildcards.dataset,
+        PARAMS.hidden_for(wildcards.dataset),
+        epochs,
+        f"{DATA}/{wildcards.dataset}/prepared.json",
+        pretraining=rule == "pretrain",
+    )
+
+
+# A GPU for each training and pre-training job when params.yaml asks for CUDA (auto cannot know
+# what a cluster's nodes hold: a cluster user says cuda).
+GPUS = 1 if config["device"] == "cuda" else 0
 
 
 def data_knobs(wildcards):

@@ -10,6 +10,7 @@ rule prepare:
     threads: 1
     resources:
         mem_mb=lambda w: memory_mb(w, "prepare"),
+        runtime=SMALL_JOB_RUNTIME,
     params:
         knobs=data_knobs,
         code=CODE["prepare"],

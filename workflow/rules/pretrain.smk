@@ -13,6 +13,8 @@ rule pretrain:
     threads: 1
     resources:
         mem_mb=lambda w: memory_mb(w, "pretrain"),
+        runtime=lambda w: runtime(w, "pretrain"),
+        gpu=GPUS,
     params:
         out=STACK,
         knobs=pretrain_knobs,
@@ -37,6 +39,7 @@ checkpoint pretraining_rate:
     threads: 1
     resources:
         mem_mb=SMALL_JOB_MB,
+        runtime=SMALL_JOB_RUNTIME,
     params:
         code=CODE["choose"],
     shell:
@@ -59,5 +62,6 @@ rule pretrained:
     threads: 1
     resources:
         mem_mb=SMALL_JOB_MB,
+        runtime=SMALL_JOB_RUNTIME,
     shell:
         "printf '%s\\n' {input.stacks} > {output} 2> {log}"

@@ -20,6 +20,7 @@ rule tables:
     threads: 1
     resources:
         mem_mb=SMALL_JOB_MB,
+        runtime=SMALL_JOB_RUNTIME,
     params:
         verdicts=json.dumps(config["verdicts"], sort_keys=True),  # margins change the verdicts
         code=CODE["tables"],
@@ -56,6 +57,7 @@ rule report:
     threads: 1
     resources:
         mem_mb=SMALL_JOB_MB,
+        runtime=SMALL_JOB_RUNTIME,
     params:
         code=CODE["report"],
     shell:

@@ -13,6 +13,8 @@ rule train:
     threads: 1
     resources:
         mem_mb=lambda w: memory_mb(w, "train"),
+        runtime=lambda w: runtime(w, "train"),
+        gpu=GPUS,
     params:
         out=RUN,
         knobs=train_knobs,
@@ -40,6 +42,7 @@ checkpoint training_rate:
     threads: 1
     resources:
         mem_mb=SMALL_JOB_MB,
+        runtime=SMALL_JOB_RUNTIME,
     params:
         code=CODE["choose"],
     shell:
