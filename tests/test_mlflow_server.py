@@ -4,6 +4,7 @@ an input with its digest, and the logged model, loaded by `mlflow.pyfunc.load_mo
 job's test error again on the test set."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -65,6 +66,25 @@ def test_a_job_logs_to_a_tracking_server_as_it_runs(server, tmp_path):
     tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
     assert tags["host"] == socket.gethostname() == metrics["host"]
     assert info["run_name"] == f"tanh none lr{metrics['lr']:g} s1 digits"   # seed before the cut
+
+    # The runs table's saved view names columns this run has, and the UI shows them.
+    experiment = get(server, "experiments/get", experiment_id=info["experiment_id"])["experiment"]
+    envelope = json.loads({t["key"]: t["value"] for t in experiment["tags"]}[
+        "mlflow.sharedViewState.table1"])
+    columns = json.loads(envelope["state"])["selectedColumns"]
+    params = {p["key"] for p in run["data"]["params"]}
+    for column in columns:
+        kind, _, key = column.partition(".")
+        assert key.strip("`") in {"params": params, "metrics": logged,
+                                  "attributes": {"Models"}}[kind], column
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        dom = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1600,1000",
+             "--virtual-time-budget=20000", "--dump-dom",
+             f"{server}/#/experiments/{info['experiment_id']}/runs?viewStateShareKey=table1"],
+            capture_output=True, text=True, timeout=120).stdout
+        assert "test/error_pct" in dom and "Table 1: test error by configuration" in dom
 
     # Found and loaded in a process of its own: mlflow.set_tracking_uri sets the environment
     # variable, which would send every later test's jobs to this server once it is gone.
