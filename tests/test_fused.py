@@ -13,7 +13,8 @@ from rectifier.train import AutogradStep
 NETWORKS = [("rectifier", True, (24, 16, 12)), ("rectifier", False, (24, 16, 12)),
             ("tanh", False, (24, 16, 12)), ("softplus", False, (24, 16, 12)),
             ("sigmoid", False, (24, 16, 12)), ("rectifier", True, (40, 20)),
-            ("tanh", False, (30,)), ("softplus", False, (16, 16, 16, 16))]
+            ("tanh", False, (30,)), ("softplus", False, (16, 16, 16, 16)),
+            ("softplus_a3", False, (24, 16, 12))]
 N_IN, N_OUT, LR = 20, 5, 0.1
 
 

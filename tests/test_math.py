@@ -1,8 +1,10 @@
 """Activations, the sign trick, the L1 penalty and the sparsity measures, on known tensors."""
+import math
+
 import pytest
 import torch
 
-from rectifier.activations import ACTIVATIONS, activation, derivative, sign_pattern
+from rectifier.activations import ACTIVATIONS, activation, derivative, sharpness, sign_pattern
 from rectifier.model import MLP
 from rectifier.sparsity import LayerMeter, l1_penalty
 
@@ -21,7 +23,21 @@ def test_activations_from_their_definitions():
         activation("relu")
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_the_scaled_softplus_is_softplus_at_1_and_nears_the_rectifier_as_a_grows():
+    """(1/a) softplus(a x): exactly softplus at a = 1; its largest gap to max(0, x) is
+    log(2)/a, at x = 0, so it tends to the rectifier."""
+    x = torch.linspace(-40, 40, 8001, dtype=torch.float64)
+    assert torch.equal(activation("softplus_a1")(x), activation("softplus")(x))
+    assert torch.allclose(activation("softplus_a3")(x), torch.log1p(torch.exp(3 * x)) / 3)
+    gaps = [(activation(f"softplus_a{a}")(x) - torch.relu(x)).abs().max().item()
+            for a in (1, 3, 6, 100)]
+    assert gaps == pytest.approx([math.log(2) / a for a in (1, 3, 6, 100)], rel=1e-12)
+    assert sharpness("softplus_a0.5") == 0.5 and sharpness("tanh") is None
+    with pytest.raises(ValueError, match="softplus_a<a>"):
+        activation("softplus_a0")
+
+
+@pytest.mark.parametrize("name", [*sorted(ACTIVATIONS), "softplus_a3", "softplus_a0.5"])
 def test_each_derivative_is_autograds(name):
     """The fused step's slopes, against autograd's, softplus past its linear threshold too."""
     z = torch.linspace(-30, 30, 241, dtype=torch.float64).requires_grad_()

@@ -204,6 +204,21 @@ def test_a_learning_rate_has_one_name_in_folder_id_and_targets(tmp_path):
     assert folders == {"lr1", "lr0.1", "lr0.0001"}
 
 
+def test_a_scaled_softplus_is_an_activation_of_the_grid(tmp_path):
+    """softplus_a<a> plans (and names) its jobs as any activation; its dot is no regex
+    wildcard; a = 0 is refused before any job."""
+    write_params(tmp_path, activations=["softplus_a0.5", "softplus_a3"],
+                 pretraining=["none", "dae"])
+    planned = snakemake(tmp_path, "-n", "--cores", "1").stdout
+    assert set(re.findall(r"results/digits/(softplus_a[^/]+)/dae/lr[^/]+/seed1/metrics.json",
+                          planned)) == {"softplus_a0.5", "softplus_a3"}
+    assert "pretrained/digits/softplus_a0.5/" in planned
+    write_params(tmp_path, activations=["softplus_a0"])
+    refused = snakemake(tmp_path, "-n", "--cores", "1", check=False)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "On instance['activations'][0]:\n    'softplus_a0'" in said
+
+
 def test_an_edit_of_the_code_reruns_the_steps_that_run_it(tmp_path):
     """Snakemake sees a rule's command, not the package behind it: each step records the digest
     of its modules (rectifier.code), read from the package beside the Snakefile; here a copy."""

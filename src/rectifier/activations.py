@@ -1,9 +1,14 @@
 """The hidden-unit non-linearities the paper compares (sigmoid is our extension), and their
 derivatives for the fused SGD step.
 
+The scaled softplus of the paper's smoothness experiment, (1/a) softplus(a x), is spelled
+`softplus_a<a>` (softplus_a3: a = 3): softplus_a1 is softplus itself, and the larger a, the
+closer to the rectifier (within log(2)/a everywhere).
+
 Each derivative takes the pre-activation z and the activation h = f(z) and returns f'(z) as
 torch's own backward computes it, so the fused step and autograd agree to rounding.
 """
+import re
 from collections.abc import Callable
 
 import torch
@@ -29,15 +34,41 @@ DERIVATIVES: dict[str, Derivative] = {
 }
 
 
+# As params.schema.yaml spells it: a > 0, no leading zero.
+SCALED_SOFTPLUS = re.compile(r"softplus_a(?P<a>[1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)")
+
+
+def sharpness(name: str) -> float | None:
+    """a of a scaled softplus `softplus_a<a>`; 1 for softplus; None for any other activation."""
+    if name == "softplus":
+        return 1.0
+    found = SCALED_SOFTPLUS.fullmatch(name)
+    return None if found is None else float(found["a"])
+
+
+def family(name: str) -> str:
+    """The activation a name belongs to: softplus for every scaled softplus."""
+    return "softplus" if sharpness(name) is not None else name
+
+
 def activation(name: str) -> Fn:
+    a = sharpness(name)
+    if a is not None and name != "softplus":
+        # torch's softplus with beta is exactly (1/beta) log(1 + e^(beta x)), linear above
+        # beta x > 20.
+        return lambda x: F.softplus(x, beta=a, threshold=SOFTPLUS_THRESHOLD)
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS)}") from None
+        raise ValueError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS)} and "
+                         "softplus_a<a>, the scaled softplus (1/a) softplus(a x)") from None
 
 
 def derivative(name: str) -> Derivative:
     activation(name)      # the same error for an unknown name
+    a = sharpness(name)
+    if a is not None and name != "softplus":
+        return lambda z, h: torch.where(a * z > SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(a * z))
     return DERIVATIVES[name]
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import paper, selection
+from rectifier.activations import family
 
 COLOURS = {"rectifier": "tab:blue", "tanh": "tab:orange", "softplus": "tab:green",
            "sigmoid": "tab:purple"}
@@ -26,7 +27,7 @@ def _plt():
 
 
 def _colour(activation: str) -> str:
-    return COLOURS.get(activation, "tab:gray")
+    return COLOURS.get(activation, COLOURS.get(family(activation), "tab:gray"))
 
 
 def _label(activation: str, pretraining: str) -> str:

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import resume
-from .activations import activation, sign_pattern
+from .activations import activation, family, sign_pattern
 from .config import Pretrain
 from .fused import FusedDenoisingStep
 from .sparsity import LayerMeter, l1_penalty
@@ -48,13 +48,13 @@ def reconstruction(activation_name: str, layer: int, recipe: str) -> tuple[str, 
 
     rectifier, image recipe (the paper's best for images): softplus units, squared error.
     rectifier, text recipe: code clipped to [0, 1], sigmoid units, cross-entropy.
-    softplus: non-negative inputs and codes, so as the rectifier's image recipe.
+    softplus (scaled or not): non-negative inputs and codes, so as the rectifier's image recipe.
     sigmoid: inputs and codes in [0, 1]: sigmoid units, cross-entropy.
     tanh: pixels (layer 0) as sigmoid; tanh codes in [-1, 1] with tanh units, squared error.
     """
     if activation_name == "rectifier":
         return ("sigmoid", "cross_entropy") if recipe == "text" else ("softplus", "squared_error")
-    if activation_name == "softplus":
+    if family(activation_name) == "softplus":
         return "softplus", "squared_error"
     if activation_name == "sigmoid" or layer == 0:
         return "sigmoid", "cross_entropy"

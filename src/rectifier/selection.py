@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import paper
+from rectifier.activations import family, sharpness
 
 KEY = ["dataset", "activation", "pretraining"]
 
@@ -34,7 +35,8 @@ def configurations(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
     keys = {tuple(k) for k in runs[KEY].itertuples(index=False)}
     return sorted(keys, key=lambda k: (
         _rank(k[0], paper.DATASETS), first_seen[k[0]],
-        _rank(k[1], ACTIVATION_ORDER), k[1], _rank(k[2], PRETRAINING_ORDER), k[2]))
+        _rank(family(k[1]), ACTIVATION_ORDER), sharpness(k[1]) or 0.0, k[1],
+        _rank(k[2], PRETRAINING_ORDER), k[2]))
 
 
 def groups(runs: pd.DataFrame):

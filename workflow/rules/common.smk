@@ -1,6 +1,7 @@
 # Targets and helpers; the only Python logic of the workflow.
 import json
 import os
+import re
 from pathlib import Path
 
 from rectifier.code import digests
@@ -43,7 +44,7 @@ PLOTS = "reports/plots"  # for `dvc plots show`
 
 wildcard_constraints:
     dataset="[a-z][a-z0-9_]*",
-    activation="|".join(PARAMS.activations),
+    activation="|".join(map(re.escape, PARAMS.activations)),
     pretraining="|".join(PARAMS.pretraining),
     seed=r"\d+",
     lr=r"[0-9.e+-]+",
