@@ -85,6 +85,45 @@ def test_a_failing_job_closes_its_run_failed_with_the_reason(tmp_path):
     assert found.data.tags["failure"] == "RuntimeError: out of memory"
 
 
+def test_one_failed_call_still_leaves_the_run_closed(tmp_path):
+    """A metric the store refuses (not an unreachable store): the job goes on logging, and its
+    run ends FINISHED, its marker gone; the failure is recorded."""
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    run = Run.open(Tracking(True, "x", uri), tmp_path, "job", {}, {}, "")
+    run.log_metrics({"not a valid name!?": 1.0}, 1)
+    run.log_metrics({"valid_error_pct": 2.0}, 2)
+    status = run.finish({"test_error_pct": 1.0}, [])
+    found = MlflowClient(tracking_uri=uri).get_run(run.run_id)
+    assert found.info.status == "FINISHED" and found.data.metrics["valid/error_pct"] == 2.0
+    assert status["status"] == "failed" and "Invalid" in status["error"]
+    assert not (tmp_path / RUN_FILE).exists()
+
+
+def test_the_runs_table_view_is_made_once_and_an_edit_kept(tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    first = Run.open(Tracking(True, "x", uri), tmp_path / "a", "a", {}, {}, "")
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("x").experiment_id
+    key = "mlflow.sharedViewState.table1"
+    assert "selectedColumns" in json.loads(client.get_experiment(experiment).tags[key])["state"]
+    client.set_experiment_tag(experiment, key, "the user's own view")
+    Run.open(Tracking(True, "x", uri), tmp_path / "b", "b", {}, {}, "")
+    assert client.get_experiment(experiment).tags[key] == "the user's own view"
+    assert first.run_id
+
+
+def test_a_password_in_the_tracking_uri_is_never_written(tmp_path, monkeypatch, caplog):
+    """MLFLOW_TRACKING_URI may carry user:password@ (params.yaml may not: rectifier.config):
+    metrics.json's record, the run file and the logs show the URL without it."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://jobs:s3cret@127.0.0.1:9")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    run = Run.open(Tracking(True, "x", None), tmp_path, "job", {}, {}, "")
+    status = run.finish({}, [])
+    assert status["uri"] == "http://jobs:***@127.0.0.1:9" and status["status"] == "failed"
+    assert "s3cret" not in json.dumps(status) + caplog.text
+    assert "s3cret" not in "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+
+
 def test_unreachable_store_is_reported_not_raised(tmp_path):
     (tmp_path / "file").write_text("a file, so no database can be made under it")
     uri = f"sqlite:///{tmp_path}/file/mlflow.db"

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from . import atomic
 from .config import Tracking
@@ -49,10 +50,23 @@ VIEW_COLUMNS = [*(f"params.`{p}`" for p in ("dataset", "activation", "pretrainin
                 *(f"metrics.`{m}`" for m in ("test/error_pct", "valid/best_error_pct",
                                              "test/sparsity_pct_mean", "best_epoch")),
                 "attributes.`Models`"]
+# What a store that cannot be reached says (requests' and sqlite's words).
+UNREACHABLE = ("max retries exceeded", "connection refused", "timed out", "connectionerror",
+               "name or service not known", "unable to open database")
 # MLflow's defaults retry a refused connection for about 250 s per call (7 retries, backoff 2):
 # bounded here unless the user set them; a job then loses at most one call's retries.
 HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
                "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+
+
+def redacted(uri: str) -> str:
+    """`uri` without a password (MLFLOW_TRACKING_URI may carry user:password@): what
+    metrics.json, the run file and the logs record."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 def tracking_uri(cfg: Tracking) -> str:
@@ -70,8 +84,10 @@ class Run:
 
     def __init__(self, cfg: Tracking, out: Path):
         self.cfg, self.out, self.uri = cfg, Path(out), tracking_uri(cfg)
+        self.shown_uri = redacted(self.uri)     # what files and logs say: no password
         self.run_id: str | None = None
         self.error: str | None = None
+        self.unreachable = False
         self.client = None
         self.system = SystemSampler()
         if self.uri.startswith(("http://", "https://")):
@@ -109,7 +125,7 @@ class Run:
             for start in range(0, len(plist), 100):              # log_batch: 100 params at most
                 self._call(lambda s=start: self.client.log_batch(self.run_id,
                                                                  params=plist[s:s + 100]))
-            atomic.write_json(previous, {"run_id": self.run_id, "uri": self.uri})
+            atomic.write_json(previous, {"run_id": self.run_id, "uri": self.shown_uri})
         tags = {**tags, "mlflow.note.content": description}
         self._call(lambda: self.client.log_batch(self.run_id, tags=[
             RunTag(k, str(v)) for k, v in tags.items()]))
@@ -120,7 +136,7 @@ class Run:
         if not previous.exists():
             return None
         recorded = json.loads(previous.read_text())
-        if recorded.get("uri") != self.uri:
+        if recorded.get("uri") != self.shown_uri:
             return None
         try:
             found = self._call(lambda: self.client.get_run(recorded["run_id"]))
@@ -140,10 +156,17 @@ class Run:
         self._guard(lambda: self._call(lambda: self.client.log_batch(self.run_id,
                                                                      metrics=batch)))
 
-    def log_epoch(self, values: dict[str, float], step: int) -> None:
+    def log_epoch(self, values: dict[str, float], step: int,
+                  system_step: int | None = None) -> None:
         """An epoch's metrics, with the process's use of the machine since the last epoch
-        (system/..., the UI's system metrics tab)."""
-        self.log_metrics({**values, **self.system.sample()}, step)
+        (system/..., the UI's system metrics tab) at `system_step`: the job's epoch count where
+        `step` restarts (each layer of a stack counts its own epochs)."""
+        system = self.system.sample()
+        if system_step is None or system_step == step:
+            self.log_metrics({**values, **system}, step)
+        else:
+            self.log_metrics(values, step)
+            self.log_metrics(system, system_step)
 
     def log_input(self, name: str, digest: str, source: str) -> None:
         """The data set the job read, by name and the digest of its prepared arrays."""
@@ -169,9 +192,10 @@ class Run:
                     lambda: self.client.log_artifact(self.run_id, str(p))))
             if model is not None:
                 self._guard(lambda: self._call(lambda: self._log_model(model)))
-            self._guard(lambda: self._call(
-                lambda: self.client.set_terminated(self.run_id, "FINISHED")))
-            if self.error is None:
+            # Closed whatever failed before (an unreachable store aside): a run left RUNNING
+            # would never be closed, since Snakemake does not rerun a job that finished.
+            if self._guard(lambda: self._call(
+                    lambda: self.client.set_terminated(self.run_id, "FINISHED")), closing=True):
                 (self.out / RUN_FILE).unlink(missing_ok=True)
         return self.record()
 
@@ -196,31 +220,39 @@ class Run:
             return
         self._guard(lambda: self._call(lambda: self.client.set_tag(
             self.run_id, "failure", reason[:5000])))
-        self._guard(lambda: self._call(lambda: self.client.set_terminated(self.run_id,
-                                                                          "FAILED")))
-        (self.out / RUN_FILE).unlink(missing_ok=True)
+        # The run file stays unless FAILED was recorded: the next attempt then reopens the run.
+        if self._guard(lambda: self._call(
+                lambda: self.client.set_terminated(self.run_id, "FAILED")), closing=True):
+            (self.out / RUN_FILE).unlink(missing_ok=True)
 
     def record(self) -> dict:
         if not self.cfg.enabled:
             return {"status": "disabled"}
         if self.error is not None:
-            return {"status": "failed", "uri": self.uri, "error": self.error,
+            return {"status": "failed", "uri": self.shown_uri, "error": self.error,
                     **({"run_id": self.run_id} if self.run_id else {})}
-        return {"status": "ok", "uri": self.uri, "run_id": self.run_id}
+        return {"status": "ok", "uri": self.shown_uri, "run_id": self.run_id}
 
-    def _guard(self, action: Callable[[], Any]) -> None:
-        """Run `action`; a failure is recorded, printed, and swallowed: any failure of the store
-        must not cost the job its results. After one, the store is not asked again: each further
-        call would wait out its own retries."""
-        if self.error is not None:
-            return
+    def _guard(self, action: Callable[[], Any], closing: bool = False) -> bool:
+        """Run `action`; True if it succeeded. A failure is recorded, printed, and swallowed:
+        any failure of the store must not cost the job its results. Once the store proved
+        unreachable it is not asked again (each call would wait out its own retries), except to
+        close the run."""
+        if self.unreachable and not closing:
+            return False
         try:
             action()
+            return True
         except Exception as err:
-            message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-            log.error("MLflow tracking at %s failed; the job goes on without it, its result "
-                      "files complete: %s", self.uri, message)
-            self.error = message
+            message = f"{type(err).__name__}: {err}".splitlines()[0]
+            secret = urlsplit(self.uri).password
+            message = (message.replace(secret, "***") if secret else message)[:500]
+            log.error("MLflow tracking at %s failed; the job goes on, its result files "
+                      "complete: %s", self.shown_uri, message)
+            self.error = self.error or message
+            self.unreachable = self.unreachable or any(
+                s in message.lower() for s in UNREACHABLE)
+            return False
 
     def _call(self, call: Callable[[], T]) -> T:
         with _store_lock(self.uri):
