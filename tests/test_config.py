@@ -27,7 +27,8 @@ def test_bad_values_name_the_key(dotted, value, expected):
 
 
 def test_misspelled_key_lists_allowed_keys():
-    with pytest.raises(ConfigError, match=r"allowed keys: \['engine', 'eval_batch', 'l1', 'lr'"):
+    allowed = r"allowed keys: \['engine', 'eval_batch', 'l1', 'label_fraction', 'lr'"
+    with pytest.raises(ConfigError, match=allowed):
         Params.from_dict(tiny_raw(train__lrate=0.1))
 
 

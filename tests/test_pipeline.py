@@ -183,7 +183,9 @@ def test_bad_params_fail_before_any_job(tmp_path):
     raw["activations"] = ["rectifier", "relu"]
     params.write_text(yaml.safe_dump(raw))
     result = snakemake(tmp_path, "--cores", "1", check=False)
-    assert result.returncode != 0 and "'relu' is not one of" in result.stdout + result.stderr
+    said = result.stdout + result.stderr       # Snakemake's words: the value and both forms
+    assert result.returncode != 0 and "On instance['activations'][1]:\n    'relu'" in said
+    assert "'rectifier', 'tanh', 'softplus', 'sigmoid'" in said and "softplus_a" in said
     assert not (tmp_path / "data").exists()
 
 
@@ -213,6 +215,11 @@ def test_a_scaled_softplus_is_an_activation_of_the_grid(tmp_path):
     assert set(re.findall(r"results/digits/(softplus_a[^/]+)/dae/lr[^/]+/seed1/metrics.json",
                           planned)) == {"softplus_a0.5", "softplus_a3"}
     assert "pretrained/digits/softplus_a0.5/" in planned
+    # The dot is no regex wildcard: softplus_a1.5 does not make softplus_a105 a job.
+    write_params(tmp_path, activations=["softplus_a1.5"])
+    stray = snakemake(tmp_path, "-n", "--cores", "1",
+                      "results/digits/softplus_a105/none/lr0.05/seed1/metrics.json", check=False)
+    assert stray.returncode != 0 and "MissingRuleException" in stray.stdout + stray.stderr
     write_params(tmp_path, activations=["softplus_a0"])
     refused = snakemake(tmp_path, "-n", "--cores", "1", check=False)
     said = refused.stdout + refused.stderr

@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--stack", type=Path, help="pre-trained stack.pt to fine-tune from")
     train.add_argument("--lr", type=float, help="learning rate, one of train.lr (default: the "
                        "only one)")
+    train.add_argument("--l1", type=float, help="L1 penalty, one of train.l1 (default: the "
+                       "only one)")
+    train.add_argument("--label-fraction", type=float, help="fraction of the training labels, "
+                       "one of train.label_fraction (default: the only one)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
 
     choose = stages.add_parser("choose", help="choose one configuration's rate on validation")
@@ -106,16 +110,21 @@ def _train(params, args) -> None:
     from .job import Job, run
     _threads(args.threads)
     lr = _rate(args.lr, params.learning_rates, "train.lr")
-    job = Job(args.dataset, args.activation, args.pretraining, args.seed, lr)
+    l1 = _rate(args.l1, params.l1_values, "train.l1", "--l1")
+    fraction = _rate(args.label_fraction, params.label_fractions, "train.label_fraction",
+                     "--label-fraction")
+    job = Job(args.dataset, args.activation, args.pretraining, args.seed, lr, l1=l1,
+              label_fraction=fraction)
     run(params, job, prepared_path(params, args.dataset), args.out, args.stack)
 
 
-def _rate(lr: float | None, rates: tuple[float, ...], key: str) -> float:
-    """--lr, which must be one of the candidates; may be left out when there is one."""
-    if (lr is None and len(rates) > 1) or (lr is not None and lr not in rates):
-        given = "--lr missing" if lr is None else f"--lr {lr:g}"
-        raise ValueError(f"{given}: give one of {key} [{', '.join(f'{x:g}' for x in rates)}]")
-    return rates[0] if lr is None else lr
+def _rate(value: float | None, values: tuple[float, ...], key: str, option: str = "--lr") -> float:
+    """`option`'s value, which must be one of params' `values`; may be left out when there is
+    one."""
+    if (value is None and len(values) > 1) or (value is not None and value not in values):
+        given = f"{option} missing" if value is None else f"{option} {value:g}"
+        raise ValueError(f"{given}: give one of {key} [{', '.join(f'{x:g}' for x in values)}]")
+    return values[0] if value is None else value
 
 
 def _choose(params, args) -> None:

@@ -16,17 +16,18 @@ PACKAGE = Path(__file__).resolve().parent
 # What a job runs besides its own step: the network, and reading the prepared data (its loader
 # scales the inputs) and writing results atomically.
 _NETWORK = ("activations.py", "fused.py", "model.py", "sparsity.py", "resume.py", "job.py",
-            "names.py", "tracking.py", "provenance.py", "atomic.py", "data/prepared.py",
-            "data/download.py")
+            "labels.py", "names.py", "tracking.py", "provenance.py", "atomic.py",
+            "data/prepared.py", "data/download.py")
 STEPS: dict[str, tuple[str, ...]] = {
     "prepare": ("config.py", "paper.py", "atomic.py", "data"),
     "pretrain": _NETWORK + ("pretrain.py",),
     "train": _NETWORK + ("pretrain.py", "train.py", "mlflow_model.py"),
-    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py"),
-    "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "atomic.py"),
-    "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "report", "deviations.py", "wording.py", "figures.py", "atomic.py"),
+    # selection orders the activations (rectifier.activations: a scaled softplus by its a)
+    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "atomic.py"),
+    "tables": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "verdicts.py",
+               "tables.py", "atomic.py"),
+    "report": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "verdicts.py",
+               "tables.py", "report", "deviations.py", "wording.py", "figures.py", "atomic.py"),
 }
 
 

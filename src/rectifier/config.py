@@ -35,10 +35,11 @@ class Train:
     lr: float | tuple[float, ...]       # one rate, or candidates to select from (learning_rates)
     max_epochs: int
     patience: int
-    l1: float
+    l1: float | tuple[float, ...]       # one penalty, or a sweep: each value a result (l1_values)
     sign_trick: bool
     eval_batch: int
     engine: str                         # fused | autograd: the same SGD step, two implementations
+    label_fraction: float | tuple[float, ...] = 1.0     # of the training labels; or a sweep
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ class Params:
             data=raw["data"],
             hidden=tuple(model["hidden"]),
             hidden_per_dataset={k: tuple(v) for k, v in model["hidden_per_dataset"].items()},
-            train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"])}),
+            train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"]),
+                           "l1": _rates(raw["train"]["l1"]),
+                           "label_fraction": _rates(raw["train"].get("label_fraction", 1.0))}),
             pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"])}),
             margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
             selection_seeds=raw.get("selection", {"seeds": "all"})["seeds"],
@@ -110,6 +113,16 @@ class Params:
     def learning_rates(self) -> tuple[float, ...]:
         """The fine-tuning rates to run; each configuration keeps its best on validation."""
         return _as_tuple(self.train.lr)
+
+    @property
+    def l1_values(self) -> tuple[float, ...]:
+        """The L1 penalties to run: a sweep's values are each a result (Figure 3)."""
+        return _as_tuple(self.train.l1)
+
+    @property
+    def label_fractions(self) -> tuple[float, ...]:
+        """The fractions of the training labels to fine-tune on (Figure 4)."""
+        return _as_tuple(self.train.label_fraction)
 
     @property
     def pretraining_rates(self) -> tuple[float, ...]:

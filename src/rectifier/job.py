@@ -25,8 +25,9 @@ import torch
 
 from . import atomic, code, data, provenance
 from .config import Params
+from .labels import labelled_subset
 from .model import MLP
-from .names import HISTORY_COLUMNS, job_id, pretraining_job_id, run_name
+from .names import ALL_LABELS, HISTORY_COLUMNS, TABLE1_L1, job_id, pretraining_job_id, run_name
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
 from .sparsity import LayerMeter
 from .tracking import Run
@@ -45,17 +46,22 @@ class Job:
     seed: int
     lr: float                     # the rate of the job's SGD: fine-tuning's, or pre-training's
     stage: str = "train"          # train | pretrain
+    l1: float = TABLE1_L1         # fine-tuning's L1 penalty (pre-training has its own)
+    label_fraction: float = ALL_LABELS    # of the training labels fine-tuning sees
 
     @property
     def name(self) -> str:
         if self.stage == "pretrain":
             return pretraining_job_id(self.dataset, self.activation, self.lr, self.seed)
-        return job_id(self.dataset, self.activation, self.pretraining, self.lr, self.seed)
+        return job_id(self.dataset, self.activation, self.pretraining, self.lr, self.seed,
+                      self.l1, self.label_fraction)
 
     @property
     def run_name(self) -> str:
-        stage = "pretrain" if self.stage == "pretrain" else self.pretraining
-        return run_name(self.dataset, self.activation, stage, self.lr, self.seed)
+        if self.stage == "pretrain":
+            return run_name(self.dataset, self.activation, "pretrain", self.lr, self.seed)
+        return run_name(self.dataset, self.activation, self.pretraining, self.lr, self.seed,
+                        self.l1, self.label_fraction)
 
 
 def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None = None) -> dict:
@@ -65,8 +71,12 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     if (job.pretraining == "dae") != (stack is not None):
         raise ValueError(f"pretraining {job.pretraining!r} needs a pre-trained stack exactly "
                          f"when it is 'dae' (stack: {stack})")
-    cfg = replace(params.train, lr=job.lr)
+    cfg = replace(params.train, lr=job.lr, l1=job.l1, label_fraction=job.label_fraction)
     splits, device, tensors = _load(params, job, prepared)
+    labelled = labelled_subset(splits.y_train, job.label_fraction, job.seed)
+    if len(labelled) < len(splits.y_train):        # fewer labels: fine-tune on a subset
+        keep = torch.from_numpy(labelled).to(device)
+        tensors["x_train"], tensors["y_train"] = tensors["x_train"][keep], tensors["y_train"][keep]
     pretrained = torch.load(stack, map_location=device, weights_only=True) if stack else None
     if pretrained and pretrained.get("diverged"):
         raise ValueError(f"{stack}: its pre-training diverged ({pretrained['diverged']}); "
@@ -117,7 +127,8 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
         **measures,
         "hidden": list(hidden), "init": "dae" if stack else "glorot_uniform",
         **asdict(cfg),
-        "n_train": len(splits.y_train), "n_valid": len(splits.y_valid),
+        "n_train": len(splits.y_train), "n_labelled": len(labelled),
+        "n_valid": len(splits.y_valid),
         "n_test": len(splits.y_test), "classes": splits.classes,
         **_provenance(started, device, splits), "code_sha256": settings["code_sha256"],
         "fingerprint": fingerprint,
@@ -163,7 +174,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
         stack = pretrain(inputs, hidden, job.activation, cfg, job.seed, resume, fingerprint,
                          signs, valid=tensors["x_valid"], on_epoch=lambda row: tracked.log_epoch(
                              {f"train_recon_loss_l{row['layer']}": row["recon_loss"],
-                              f"train_l1_l{row['layer']}": row["l1"]}, row["epoch"]))
+                              f"train_l1_l{row['layer']}": row["l1"]}, row["epoch"],
+                             system_step=(row["layer"] - 1) * cfg.epochs + row["epoch"]))
     except BaseException as err:
         tracked.fail(f"{type(err).__name__}: {err}")
         raise

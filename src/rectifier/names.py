@@ -8,9 +8,36 @@ def lr_label(lr: float) -> str:
     return f"{float(lr):g}"
 
 
-def job_id(dataset: str, activation: str, pretraining: str, lr: float, seed: int) -> str:
+# Table 1's setting: its jobs' folders carry no segment for the L1 penalty or the labels.
+TABLE1_L1, ALL_LABELS = 0.001, 1.0
+
+
+def variant(l1: float = TABLE1_L1, label_fraction: float = ALL_LABELS) -> str:
+    """The folder segment of a job outside Table 1's setting: "" for L1 0.001 on every label,
+    else "l1_<penalty>/" and/or "labels<fraction>/". A function of the values alone, so a job
+    has one folder whatever else a sweep runs (Figure 3's point at 0.001 is Table 1's job)."""
+    return ((f"l1_{lr_label(l1)}/" if float(l1) != TABLE1_L1 else "")
+            + (f"labels{lr_label(label_fraction)}/" if float(label_fraction) != ALL_LABELS else ""))
+
+
+def parse_variant(segment: str) -> tuple[float, float]:
+    """(l1, label fraction) of a variant segment (the inverse of variant)."""
+    l1, fraction = TABLE1_L1, ALL_LABELS
+    for part in filter(None, segment.split("/")):
+        if part.startswith("l1_"):
+            l1 = float(part.removeprefix("l1_"))
+        elif part.startswith("labels"):
+            fraction = float(part.removeprefix("labels"))
+        else:
+            raise ValueError(f"not a variant segment: {segment!r}")
+    return l1, fraction
+
+
+def job_id(dataset: str, activation: str, pretraining: str, lr: float, seed: int,
+           l1: float = TABLE1_L1, label_fraction: float = ALL_LABELS) -> str:
     """A training job's folder under results/, which names it everywhere (histories, reports)."""
-    return f"{dataset}/{activation}/{pretraining}/lr{lr_label(lr)}/seed{seed}"
+    return (f"{dataset}/{activation}/{pretraining}/{variant(l1, label_fraction)}"
+            f"lr{lr_label(lr)}/seed{seed}")
 
 
 def pretraining_job_id(dataset: str, activation: str, lr: float, seed: int) -> str:
@@ -18,11 +45,13 @@ def pretraining_job_id(dataset: str, activation: str, lr: float, seed: int) -> s
     return f"{dataset}/{activation}/lr{lr_label(lr)}/seed{seed}"
 
 
-def run_name(dataset: str, activation: str, pretraining: str, lr: float, seed: int) -> str:
+def run_name(dataset: str, activation: str, pretraining: str, lr: float, seed: int,
+             l1: float = TABLE1_L1, label_fraction: float = ALL_LABELS) -> str:
     """A job's MLflow run name: what tells runs apart first (the UI cuts long names at the end),
     the data set last. pretraining "pretrain" names a pre-training job (its rate: the
     auto-encoders')."""
-    return f"{activation} {pretraining} lr{lr_label(lr)} s{seed} {dataset}"
+    extra = variant(l1, label_fraction).replace("/", " ")
+    return f"{activation} {pretraining} {extra}lr{lr_label(lr)} s{seed} {dataset}"
 
 
 # The columns of a training job's history.csv, one row per epoch.

@@ -9,11 +9,12 @@ tables, the report and its figures.
 from __future__ import annotations
 
 import json
+from itertools import product
 from pathlib import Path
 
 from . import atomic, report, selection, tables
 from .config import Params
-from .names import job_id, pretraining_job_id
+from .names import job_id, pretraining_job_id, variant
 from .runs import collect, collect_pretraining
 
 SMALL = ("metrics.json", "history.csv")     # a finished job's; its metrics.json is written last
@@ -69,15 +70,16 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
                 _choice(runs, root, Path("pretrained", d, a), "pretrain", [
                     Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
                     for x in params.pretraining_rates for s in choosers])
-            for p in params.pretraining:
+            for p, (l1, f) in product(params.pretraining, variants(params)):
                 for s in params.seeds:
                     rates = list(params.learning_rates)
                     if s not in choosers and len(rates) > 1:
-                        chosen = _choice(runs, root, Path("results", d, a, p), "train", [
-                            Path("results", job_id(d, a, p, x, c), "metrics.json")
+                        chosen = _choice(runs, root, Path("results", d, a, p, variant(l1, f)),
+                                         "train", [
+                            Path("results", job_id(d, a, p, x, c, l1, f), "metrics.json")
                             for x in params.learning_rates for c in choosers])
                         rates = [chosen] if chosen is not None else []
-                    targets += [Path("results", job_id(d, a, p, x, s), "metrics.json")
+                    targets += [Path("results", job_id(d, a, p, x, s, l1, f), "metrics.json")
                                 for x in rates]
     return [t.as_posix() for t in targets if not (runs / t).exists()]
 
@@ -96,3 +98,8 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str,
         atomic.write_json(published, selection.chosen(table))
     _copy(published, runs, root)
     return float(json.loads(published.read_text())["lr"])
+
+
+def variants(params: Params) -> list[tuple[float, float]]:
+    """(l1, label fraction) of every sweep point, each a result of its own."""
+    return list(product(params.l1_values, params.label_fractions))

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from rectifier.names import HISTORY_COLUMNS, job_id, pretraining_job_id
+from rectifier.names import ALL_LABELS, HISTORY_COLUMNS, job_id, pretraining_job_id
 from rectifier.selection import KEY, configurations
 
 NUMBERS = ("test_error_pct", "valid_error_pct", "lr", "l1", "sparsity_pct_mean", "wall_time_s")
@@ -64,7 +64,10 @@ def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
     rows = []
     for path in _paths(source, "collect"):
         m = _read_metrics(path, TRAINING_KEYS)
-        job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]))
+        # Jobs from before the labelled fraction was a knob saw every label.
+        m.setdefault("label_fraction", ALL_LABELS)
+        job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]),
+                     m["l1"], m["label_fraction"])
         row = _flatten(m, path, job, TRAINING_KEYS)
         if m.get("diverged"):       # its unmeasured values are left out: NaN in the frame
             row["valid_error_pct"] = math.inf

@@ -14,6 +14,7 @@ import pandas as pd
 
 from rectifier import paper
 from rectifier.activations import family, sharpness
+from rectifier.names import ALL_LABELS, TABLE1_L1
 
 KEY = ["dataset", "activation", "pretraining"]
 
@@ -37,6 +38,30 @@ def configurations(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
         _rank(k[0], paper.DATASETS), first_seen[k[0]],
         _rank(family(k[1]), ACTIVATION_ORDER), sharpness(k[1]) or 0.0, k[1],
         _rank(k[2], PRETRAINING_ORDER), k[2]))
+
+
+# A sweep point (the paper's Figures 3 and 4): the L1 penalty and the labels' fraction.
+VARIANT = ["l1", "label_fraction"]
+
+
+def variants(runs: pd.DataFrame) -> list[tuple[float, float]]:
+    """The (l1, label fraction) points the runs hold, sorted."""
+    return sorted({tuple(map(float, k)) for k in runs[VARIANT].itertuples(index=False)})
+
+
+def at(runs: pd.DataFrame, point: tuple[float, float]) -> pd.DataFrame:
+    return runs[(runs["l1"] == point[0]) & (runs["label_fraction"] == point[1])]
+
+
+def table1_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of Table 1's setting (L1 0.001, every label), which the Table 1 sections judge;
+    a sweep's other points are results of their own (tables.sweeps). A grid that never ran
+    that setting has one point (or its first) stand in."""
+    if runs.empty:
+        return runs
+    points = variants(runs)
+    table1 = (TABLE1_L1, ALL_LABELS)
+    return at(runs, table1 if table1 in points else points[0])
 
 
 def groups(runs: pd.DataFrame):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rectifier.code import digests
 from rectifier.config import Params, effective_file
-from rectifier.names import lr_label
+from rectifier.names import lr_label, parse_variant, variant
 from rectifier.resources import SMALL_JOB_MB, SMALL_JOB_RUNTIME, network_mb, runtime_min
 
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
@@ -18,12 +18,14 @@ DATA = config["data"]["root"]
 # Digests of the code behind each step (rectifier.code), read from the package beside the
 # Snakefile; the steps take them among their params, so an edit of a module reruns its steps.
 CODE = digests(Path(workflow.basedir) / "src" / "rectifier")
-RUN = "results/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}"
+# {variant}: "" in Table 1's setting, else the L1 penalty and/or the labels' fraction
+# (rectifier.names.variant), so Table 1's jobs keep their folders whatever a sweep adds.
+RUN = "results/{dataset}/{activation}/{pretraining}/{variant}lr{lr}/seed{seed}"
 STACK = "pretrained/{dataset}/{activation}/lr{lr}/seed{seed}"
 # The rate chosen among candidates, with the table it was chosen on (checkpoints: the jobs of
 # the seeds that did not run every candidate follow from it; selection.seeds `first`).
 PRETRAINING_RATE = "pretrained/{dataset}/{activation}/rate.json"
-TRAINING_RATE = "results/{dataset}/{activation}/{pretraining}/rate.json"
+TRAINING_RATE = "results/{dataset}/{activation}/{pretraining}/{variant}rate.json"
 STACKS = "pretrained/stacks.txt"  # the list of stacks: the pretrain phase's one sure output
 REPORT = ["reports/report.md", "reports/report.html"]
 TABLES = [
@@ -48,6 +50,7 @@ wildcard_constraints:
     pretraining="|".join(PARAMS.pretraining),
     seed=r"\d+",
     lr=r"[0-9.e+-]+",
+    variant=r"(l1_[0-9.e+-]+/)?(labels[0-9.e+-]+/)?",
 
 
 def prepared(dataset):
@@ -68,6 +71,10 @@ def chosen(checkpoint, **wildcards):
     return lr_label(json.loads(Path(path).read_text())["lr"])
 
 
+# Each swept value of train.l1 and train.label_fraction is a result of its own (a variant).
+VARIANTS = [variant(l1, f) for l1 in PARAMS.l1_values for f in PARAMS.label_fractions]
+
+
 def run_metrics(wildcards=None):
     """Every training job's metrics.json: an input function, since under selection.seeds
     `first` the rate of the other seeds' jobs is a checkpoint's choice."""
@@ -75,13 +82,20 @@ def run_metrics(wildcards=None):
     for d in PARAMS.datasets:
         for a in PARAMS.activations:
             for p in PARAMS.pretraining:
-                for s in PARAMS.seeds:
-                    choice = lambda: chosen(
-                        checkpoints.training_rate, dataset=d, activation=a, pretraining=p
-                    )
-                    for lr in rates(PARAMS.learning_rates, s, choice):
-                        run = RUN.format(dataset=d, activation=a, pretraining=p, lr=lr, seed=s)
-                        targets.append(os.path.join(run, "metrics.json"))
+                for v in VARIANTS:
+                    for s in PARAMS.seeds:
+                        choice = lambda: chosen(
+                            checkpoints.training_rate,
+                            dataset=d,
+                            activation=a,
+                            pretraining=p,
+                            variant=v,
+                        )
+                        for lr in rates(PARAMS.learning_rates, s, choice):
+                            run = RUN.format(
+                                dataset=d, activation=a, pretraining=p, variant=v, lr=lr, seed=s
+                            )
+                            targets.append(os.path.join(run, "metrics.json"))
     return targets
 
 
@@ -180,7 +194,8 @@ def data_knobs(wildcards):
 
 def train_knobs(wildcards):
     """What decides a run's result, so Snakemake reruns exactly the jobs whose knobs changed."""
-    train = {k: v for k, v in config["train"].items() if k != "lr"}  # lr: a wildcard
+    # lr, l1 and label_fraction are wildcards: a value added to a sweep reruns no other job
+    train = {k: v for k, v in config["train"].items() if k not in ("lr", "l1", "label_fraction")}
     knobs = {
         "train": train,
         "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
@@ -216,6 +231,7 @@ def choices(which):
             dataset=PARAMS.datasets,
             activation=PARAMS.activations,
             pretraining=PARAMS.pretraining,
+            variant=VARIANTS,
         )
     return []
 
@@ -223,3 +239,9 @@ def choices(which):
 def all_targets():
     # The report rule needs every other output; the choices are listed for parallelism.
     return REPORT + [STACKS] + choices("pretraining") + choices("training")
+
+
+def variant_options(wildcards):
+    """The train command's --l1 and --label-fraction, read back from the job's folder."""
+    l1, fraction = parse_variant(wildcards.variant)
+    return f"--l1 {l1!r} --label-fraction {fraction!r}"

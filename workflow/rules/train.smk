@@ -7,7 +7,7 @@ rule train:
         history=f"{RUN}/history.csv",
         checkpoint=f"{RUN}/checkpoint.pt",
     log:
-        "logs/train/{dataset}/{activation}/{pretraining}/lr{lr}/seed{seed}.log",
+        "logs/train/{dataset}/{activation}/{pretraining}/{variant}lr{lr}/seed{seed}.log",
     conda:
         "../envs/rectifier.yaml"
     threads: 1
@@ -20,10 +20,12 @@ rule train:
         knobs=train_knobs,
         code=CODE["train"],
         stack=lambda w, input: f"--stack {input.stack}" if "stack" in input.keys() else "",
+        variant=variant_options,
     shell:
         "python -m rectifier train --dataset {wildcards.dataset}"
         " --activation {wildcards.activation} --pretraining {wildcards.pretraining}"
-        " --seed {wildcards.seed} --lr {wildcards.lr} --out {params.out} {params.stack}"
+        " --seed {wildcards.seed} --lr {wildcards.lr} {params.variant}"
+        " --out {params.out} {params.stack}"
         " --threads {threads}"
         " 2> {log}"
 
@@ -36,7 +38,7 @@ checkpoint training_rate:
     output:
         TRAINING_RATE,
     log:
-        "logs/training_rate/{dataset}/{activation}/{pretraining}.log",
+        "logs/training_rate/{dataset}/{activation}/{pretraining}/{variant}rate.log",
     conda:
         "../envs/rectifier.yaml"
     threads: 1

@@ -20,11 +20,12 @@ import pandas as pd
 from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
 from rectifier.deviations import detect_deviations
+from rectifier.names import ALL_LABELS, TABLE1_L1
 from rectifier.report import text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
-from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks
+from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks, table1_runs, variants
 from rectifier.wording import distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
@@ -58,7 +59,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
-    loaded = _load_tables(tables, runs, margins)
+    # Table 1's sections judge its setting; a sweep's points have a section of their own.
+    all_runs, runs = runs, table1_runs(runs)
+    loaded = _load_tables(tables, all_runs, margins)
     t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
     chosen = selected_runs(runs)            # what Table 1 reports: the figures show the same
     pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
@@ -182,15 +185,18 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     if pretraining is not None:
         _pretraining_section(doc, pretraining, pngs["reconstruction"])
 
+    if len(variants(all_runs)) > 1:
+        _sweeps_section(doc, all_runs, runs)
+
     doc.heading("Every run")
-    doc.table(tbl.runs_table(runs))
+    doc.table(tbl.runs_table(all_runs))
 
     doc.heading("Data and splits")
     doc.table(views.splits(runs))
     doc.heading("Protocol")
     doc.table(views.protocol(runs, lrs))
     doc.heading("Compute")
-    doc.table(views.compute(runs, pretraining))
+    doc.table(views.compute(all_runs, pretraining))
     doc.heading("Software and code")
     doc.table(views.software(runs))
 
@@ -209,6 +215,20 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     atomic.write_text(written["markdown"], doc.markdown())
     atomic.write_text(written["html"], doc.html())
     return written
+
+
+def _sweeps_section(doc: Document, all_runs: pd.DataFrame, table1: pd.DataFrame) -> None:
+    point = variants(table1)[0]
+    doc.heading("Sweeps: the L1 penalty and the labels")
+    doc.para(f"train.l1 and train.label_fraction list several values: each point is a result "
+             f"of its own, its rate chosen on validation error at that point. The sections above "
+             f"judge the runs at L1 {point[0]:g} on {point[1]:.0%} of the labels"
+             + (" (Table 1's setting)." if point == (TABLE1_L1, ALL_LABELS) else
+                " (Table 1's setting, L1 0.001 on every label, was not run).")
+             + " Test error and exact sparsity (mean ± sd over seeds) at every point; labelled: "
+             "the training examples fine-tuning saw (a class-balanced subset drawn by the seed; "
+             "pre-training saw them all).")
+    doc.table(views.sweeps(tbl.sweeps(all_runs)))
 
 
 def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:

@@ -95,6 +95,20 @@ def sparsity(sp: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+def sweeps(sw: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "data set": sw["dataset"], "activation": sw["activation"],
+        "pre-training": sw["pretraining"], "L1": [f"{x:g}" for x in sw["l1"]],
+        "labels": [f"{f:.0%}" if f >= 0.01 else f"{f:.2%}" for f in sw["label_fraction"]],
+        "labelled": [f"{n:,}" for n in sw["n_labelled"]], "lr": [f"{x:g}" for x in sw["lr"]],
+        "n seeds": sw["n_seeds"],
+        "test error %": [pm(m, s) for m, s in zip(sw["test_error_mean"], sw["test_error_sd"])],
+        "95% CI": [f"[{lo:.2f}, {hi:.2f}]" if lo == lo and n > 1 else ""
+                   for lo, hi, n in zip(sw["ci95_low"], sw["ci95_high"], sw["n_seeds"])],
+        "exact sparsity %": [pm(m, s, 1) for m, s in zip(sw["sparsity_mean"],
+                                                          sw["sparsity_sd"])]})
+
+
 def learning_rates(lrs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "data set": lrs["dataset"], "activation": lrs["activation"],
