@@ -67,7 +67,12 @@ def test_a_sweep_runs_each_point_and_table_1_judges_its_own_setting(tmp_path):
     sweeps = pd.read_csv(tmp_path / "reports/tables/sweeps.csv")
     assert len(sweeps) == 8 and set(zip(sweeps["l1"], sweeps["label_fraction"])) == {
         (0.0, 0.5), (0.0, 1.0), (0.001, 0.5), (0.001, 1.0)}
-    assert "## Sweeps: the L1 penalty and the labels" in (tmp_path / "reports/report.md").read_text()
+    report = (tmp_path / "reports/report.md").read_text()
+    for heading in ("Sweeps: the L1 penalty and the labels", "Sparsity sweep (Figure 3)",
+                    "Fewer labels (Figure 4)"):
+        assert f"## {heading}" in report
+    assert (tmp_path / "reports/figures/figure3.png").stat().st_size > 10_000
+    assert "**Verdict (digits).**" in report
 
     # Another fraction trains new networks from the same stacks: nothing is pre-trained again,
     # and no job of another point runs again.

@@ -27,7 +27,8 @@ STEPS: dict[str, tuple[str, ...]] = {
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "verdicts.py",
                "tables.py", "atomic.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "verdicts.py",
-               "tables.py", "report", "deviations.py", "wording.py", "figures.py", "atomic.py"),
+               "tables.py", "report", "experiments.py", "deviations.py", "wording.py",
+               "figures.py", "atomic.py"),
 }
 
 

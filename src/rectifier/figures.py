@@ -181,3 +181,81 @@ def reconstruction(pre: pd.DataFrame, histories: dict[str, pd.DataFrame]) -> byt
 
 
 test_error.__test__ = False  # a figure, not a test, for pytest's collector
+
+
+def _dataset_panels(table: pd.DataFrame, xlabel: str, draw) -> bytes:
+    """One panel per data set of `table`: draw(fig, ax, its rows), then its title, axes and
+    legend."""
+    plt = _plt()
+    datasets = list(dict.fromkeys(table["dataset"]))
+    fig, axes = _panels(plt, len(datasets))
+    for ax, dataset in zip(axes, datasets):
+        draw(fig, ax, table[table["dataset"] == dataset])
+        ax.set_title(dataset)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test error (%)")
+        _legend(ax)
+    return _png(plt, fig)
+
+
+def sparsity_sweep(networks: pd.DataFrame) -> bytes:
+    """Figure 3: test error against exact sparsity, one dot per network, coloured by its L1
+    penalty (log scale; 0 in grey), the paper's 85% as a dashed line."""
+    from matplotlib.colors import LogNorm
+    positive = networks.loc[networks["l1"] > 0, "l1"]
+    norm = LogNorm(positive.min(), positive.max()) if len(positive) else None
+
+    def draw(fig, ax, g):
+        zero, rest = g[g["l1"] == 0], g[g["l1"] > 0]
+        ax.scatter(zero["sparsity_pct_mean"], zero["test_error_pct"], c="tab:gray", s=22,
+                   label="L1 0")
+        if len(rest):
+            dots = ax.scatter(rest["sparsity_pct_mean"], rest["test_error_pct"], c=rest["l1"],
+                              cmap="viridis", norm=norm, s=22)
+            fig.colorbar(dots, ax=ax, label="L1 penalty")
+        ax.axvline(paper.SPARSITY_KNEE_PCT, color=PAPER, linestyle="--", linewidth=1,
+                   label=f"paper: no rise until ~{paper.SPARSITY_KNEE_PCT:.0f}%")
+    return _dataset_panels(networks, "exact sparsity of the hidden activations (%)", draw)
+
+
+def label_curves(curves: pd.DataFrame) -> bytes:
+    """Figure 4: test error against the fraction of labels (log scale), one line per
+    activation and pre-training, mean ± sd over seeds as a band."""
+    ticks = sorted(set(curves["label_fraction"] * 100))
+
+    def draw(fig, ax, rows):
+        for (activation, pretraining), g in rows.groupby(["activation", "pretraining"],
+                                                         sort=False):
+            g = g.sort_values("label_fraction")
+            x, y, sd = (g["label_fraction"] * 100, g["test_error_mean"],
+                        g["test_error_sd"].fillna(0))
+            ax.plot(x, y, marker="o", color=_colour(activation),
+                    linestyle=LINESTYLES.get(pretraining, ":"),
+                    label=_label(activation, pretraining))
+            ax.fill_between(x, y - sd, y + sd, color=_colour(activation), alpha=0.12)
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{t:g}%" for t in ticks])
+        ax.minorticks_off()
+    return _dataset_panels(curves, "labelled training examples (% of the training set, log "
+                           "scale)", draw)
+
+
+def smoothness(table: pd.DataFrame) -> bytes:
+    """Test error against the sharpness a of the scaled softplus (log scale), the rectifier
+    (a -> infinity) at the right end; the paper's four NORB figures in black."""
+    finite = [a for a in [*table["a"], *paper.SMOOTHNESS_ERRORS] if np.isfinite(a)]
+    right = 2 * max(finite)                 # where a = infinity is drawn
+    at_x = lambda a: right if np.isinf(a) else a
+    ticks = sorted({*finite, right})
+
+    def draw(fig, ax, g):
+        ax.errorbar([at_x(a) for a in g["a"]], g["test_error_mean"],
+                    yerr=g["test_error_sd"].fillna(0), marker="o", color=_colour("softplus"),
+                    capsize=3, label="ours")
+        published = paper.SMOOTHNESS_ERRORS
+        ax.plot([at_x(a) for a in published], list(published.values()), marker="D",
+                color=PAPER, linestyle="--", label="paper (NORB)")
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [("rectifier" if t == right else f"{t:g}") for t in ticks])
+        ax.minorticks_off()
+    return _dataset_panels(table, "sharpness a of (1/a) softplus(a x)", draw)

@@ -21,7 +21,7 @@ from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
 from rectifier.deviations import detect_deviations
 from rectifier.names import ALL_LABELS, TABLE1_L1
-from rectifier.report import text, views
+from rectifier.report import experiments, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
@@ -187,6 +187,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     if len(variants(all_runs)) > 1:
         _sweeps_section(doc, all_runs, runs)
+    experiments.sections(doc, all_runs, margins)
 
     doc.heading("Every run")
     doc.table(tbl.runs_table(all_runs))

@@ -95,11 +95,16 @@ def sparsity(sp: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+def labels(fractions) -> list[str]:
+    """Fractions of the labels as percentages: 5%, 0.50%."""
+    return [f"{f:.0%}" if f >= 0.01 else f"{f:.2%}" for f in fractions]
+
+
 def sweeps(sw: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "data set": sw["dataset"], "activation": sw["activation"],
         "pre-training": sw["pretraining"], "L1": [f"{x:g}" for x in sw["l1"]],
-        "labels": [f"{f:.0%}" if f >= 0.01 else f"{f:.2%}" for f in sw["label_fraction"]],
+        "labels": labels(sw["label_fraction"]),
         "labelled": [f"{n:,}" for n in sw["n_labelled"]], "lr": [f"{x:g}" for x in sw["lr"]],
         "n seeds": sw["n_seeds"],
         "test error %": [pm(m, s) for m, s in zip(sw["test_error_mean"], sw["test_error_sd"])],

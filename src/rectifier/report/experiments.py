@@ -1,0 +1,73 @@
+"""The report's sections on the paper's other experiments, each present when the runs hold it:
+the sparsity sweep (Figure 3), fewer labels (Figure 4) and smoothness. Each: the paper's
+statement, our figure (the paper's figures beside ours where it gives numbers), our verdict in
+one sentence."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from rectifier import experiments, figures, paper
+from rectifier import tables as tbl
+from rectifier.report.page import Document
+from rectifier.report.views import labels, pm
+
+NORB_ONLY = ("The paper ran it on NORB, which cannot be downloaded here; its NORB figures stay "
+             "beside ours for reference, not as a target.")
+
+
+def sections(doc: Document, runs: pd.DataFrame, margins: Mapping[str, float]) -> None:
+    networks = experiments.sparsity_sweep(runs)
+    if len(networks):
+        doc.heading("Sparsity sweep (Figure 3)")
+        doc.para(f"**Paper.** {paper.FIGURE3}")
+        doc.para(f"**Ours.** {len(networks)} rectifier networks, L1 "
+                 f"{', '.join(f'{x:g}' for x in sorted(set(networks['l1'])))}, each at the rate "
+                 "chosen at its L1 value; exact sparsity over all hidden units on the test set.")
+        doc.figure("figure3", figures.sparsity_sweep(networks),
+                   "Test error against exact sparsity, one dot per network, coloured by its L1 "
+                   "penalty (grey: none); dashed: the paper's 85%.")
+        for dataset, g in networks.groupby("dataset", sort=False):
+            doc.para(f"**Verdict ({dataset}).** "
+                     + experiments.sparsity_verdict(g, tbl.margin(margins, dataset)))
+
+    curves = experiments.label_curves(runs)
+    if len(curves):
+        doc.heading("Fewer labels (Figure 4)")
+        doc.para(f"**Paper.** {paper.FIGURE4} " + (NORB_ONLY if "norb" not in set(
+            curves["dataset"]) else ""))
+        doc.figure("figure4", figures.label_curves(curves),
+                   "Test error against the labelled fraction of the training set (log scale), "
+                   "mean ± sd over seeds (band); dashed: pre-trained.")
+        doc.table(pd.DataFrame({
+            "data set": curves["dataset"], "activation": curves["activation"],
+            "pre-training": curves["pretraining"],
+            "labels": labels(curves["label_fraction"]),
+            "labelled": [f"{n:,}" for n in curves["n_labelled"]], "n seeds": curves["n_seeds"],
+            "test error %": [pm(m, s) for m, s in zip(curves["test_error_mean"],
+                                                      curves["test_error_sd"])]}))
+        for dataset, g in curves.groupby("dataset", sort=False):
+            doc.para(f"**Verdict ({dataset}).** "
+                     + experiments.labels_verdict(g, tbl.margin(margins, dataset)))
+
+    table = experiments.smoothness(runs)
+    if len(table):
+        doc.heading("Smoothness of the non-linearity")
+        doc.para(f"**Paper.** {paper.SMOOTHNESS} NORB test error: "
+                 + ", ".join(f"{'rectifier' if a == float('inf') else f'a = {a:g}'} {e:.2f}%"
+                             for a, e in paper.SMOOTHNESS_ERRORS.items())
+                 + ". " + (NORB_ONLY if "norb" not in set(table["dataset"]) else ""))
+        doc.figure("smoothness", figures.smoothness(table),
+                   "Test error against the sharpness a (log scale; the rectifier is a → ∞), "
+                   "mean ± sd over seeds, without pre-training; black: the paper's NORB figures.")
+        doc.table(pd.DataFrame({
+            "data set": table["dataset"], "activation": table["activation"],
+            "a": ["∞" if a == float("inf") else f"{a:g}" for a in table["a"]],
+            "n seeds": table["n_seeds"],
+            "test error %": [pm(m, s) for m, s in zip(table["test_error_mean"],
+                                                      table["test_error_sd"])],
+            "paper (NORB)": ["" if p != p else f"{p:.2f}" for p in table["paper_norb"]]}))
+        for dataset, g in table.groupby("dataset", sort=False):
+            doc.para("**Verdict.** "
+                     + experiments.smoothness_verdict(g, tbl.margin(margins, dataset)))

@@ -1,0 +1,72 @@
+"""The paper's other experiments read off runs: which networks each figure draws, and verdicts
+that follow the paper's statements (runs made up to make each verdict's case)."""
+import math
+
+import pandas as pd
+import pytest
+
+from rectifier import experiments, figures
+
+
+def run(activation="rectifier", pretraining="none", l1=0.001, fraction=1.0, seed=1, error=2.0,
+        sparsity=80.0, lr=0.1, dataset="mnist"):
+    return {"dataset": dataset, "activation": activation, "pretraining": pretraining, "l1": l1,
+            "label_fraction": fraction, "lr": lr, "seed": seed, "test_error_pct": error,
+            "valid_error_pct": error, "sparsity_pct_mean": sparsity,
+            "n_labelled": int(50_000 * fraction), "n_train": 50_000}
+
+
+def frame(rows):
+    return pd.DataFrame(rows)
+
+
+def test_figure_3_draws_unpretrained_rectifier_networks_on_every_label_and_judges_the_knee():
+    flat = [run(l1=l1, seed=s, error=1.5 + 0.01 * s, sparsity=sp)
+            for l1, sp in ((0.0, 60.0), (1e-4, 75.0), (1e-3, 83.0)) for s in (1, 2)]
+    rising = [run(l1=0.01, seed=s, error=3.0, sparsity=95.0) for s in (1, 2)]
+    others = [run(pretraining="dae", l1=0.0), run(activation="tanh", l1=0.0),
+              run(l1=0.0, fraction=0.1)]
+    networks = experiments.sparsity_sweep(frame(flat + rising + others))
+    assert len(networks) == 8 and set(networks["pretraining"]) == {"none"}
+    said = experiments.sparsity_verdict(networks, margin=0.2)
+    assert said.startswith("Consistent") and "+1.48 points from the best under it" in said
+    bumpy = [run(l1=1e-4, seed=s, error=2.5, sparsity=75.0) for s in (1, 2)]
+    assert experiments.sparsity_verdict(experiments.sparsity_sweep(frame(
+        [r for r in flat if r["l1"] != 1e-4] + bumpy)), margin=0.2).startswith("Not consistent")
+    assert figures.sparsity_sweep(networks)[:4] == b"\x89PNG"
+
+
+def test_figure_4_says_where_pre_training_helps():
+    rows = []
+    for fraction, gain in ((0.01, 5.0), (0.1, 1.0), (1.0, 0.05)):
+        for s in (1, 2):
+            rows += [run(fraction=fraction, seed=s, error=10.0 / fraction ** 0.3),
+                     run(pretraining="dae", fraction=fraction, seed=s,
+                         error=10.0 / fraction ** 0.3 - gain)]
+    curves = experiments.label_curves(frame(rows))
+    assert len(curves) == 6 and set(curves["n_seeds"]) == {2}
+    said = experiments.labels_verdict(curves, margin=0.2)
+    assert "helping more with fewer labels" in said and "needs no pre-training" in said
+    assert figures.label_curves(curves)[:4] == b"\x89PNG"
+
+
+def test_smoothness_ranks_the_scaled_softplus_by_its_sharpness():
+    rows = [run(activation=a, seed=s, error=e)
+            for a, e in (("softplus", 1.8), ("softplus_a3", 1.6), ("softplus_a6", 1.55),
+                         ("rectifier", 1.5)) for s in (1, 2)]
+    table = experiments.smoothness(frame(rows))
+    assert list(table["a"]) == [1.0, 3.0, 6.0, math.inf]
+    assert list(table["paper_norb"]) == [17.68, 16.66, 16.54, 16.40]
+    assert experiments.smoothness_verdict(table, 0.2).startswith("mnist: consistent")
+    worse = [r if r["activation"] != "rectifier" else {**r, "test_error_pct": 2.5} for r in rows]
+    assert "not consistent" in experiments.smoothness_verdict(
+        experiments.smoothness(frame(worse)), 0.2)
+    assert figures.smoothness(table)[:4] == b"\x89PNG"
+    # One softplus alone is no smoothness experiment.
+    assert experiments.smoothness(frame([run(activation="softplus"), run()])).empty
+
+
+@pytest.mark.parametrize("rows", [[run()], [run(l1=0.0), run(l1=0.001, activation="tanh")]])
+def test_no_sweep_no_figure(rows):
+    assert experiments.sparsity_sweep(frame(rows)).empty
+    assert experiments.label_curves(frame(rows)).empty
