@@ -82,3 +82,17 @@ def test_a_sweep_runs_each_point_and_table_1_judges_its_own_setting(tmp_path):
     assert "pretrain" not in jobs and jobs["train"] == "4"
     assert set(re.findall(r"output: results/digits/rectifier/\w+/(\S*?)lr0.05", planned)) == {
         "l1_0/labels0.25/", "labels0.25/"}
+
+
+@pytest.mark.parametrize("config, planned", [
+    ("figure3.yaml", {"train": 24}),                      # 12 L1 values x 2 seeds
+    ("figure4.yaml", {"train": 40, "pretrain": 4}),       # 2 x 2 x 5 fractions x 2 seeds
+    ("smoothness.yaml", {"train": 8}),                    # a = 1, 3, 6 and the rectifier
+])
+def test_each_experiment_is_one_command(tmp_path, config, planned):
+    """`snakemake --configfile config/<experiment>.yaml` plans exactly that experiment's jobs."""
+    import shutil
+    shutil.copy(ROOT / "params.yaml", tmp_path)
+    out = snakemake(tmp_path, "-n", "--configfile", str(ROOT / "config" / config)).stdout
+    jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, re.M)}
+    assert {k: jobs.get(k, 0) for k in ("train", "pretrain")} == {"pretrain": 0, **planned}
