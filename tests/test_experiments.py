@@ -62,8 +62,9 @@ def test_smoothness_ranks_the_scaled_softplus_by_its_sharpness():
     assert "not consistent" in experiments.smoothness_verdict(
         experiments.smoothness(frame(worse)), 0.2)
     assert figures.smoothness(table)[:4] == b"\x89PNG"
-    # One softplus alone is no smoothness experiment.
+    # One softplus alone is no smoothness experiment; nor are pre-trained runs alone.
     assert experiments.smoothness(frame([run(activation="softplus"), run()])).empty
+    assert experiments.smoothness(frame([run(pretraining="dae")])).empty
 
 
 @pytest.mark.parametrize("rows", [[run()], [run(l1=0.0), run(l1=0.001, activation="tanh")]])

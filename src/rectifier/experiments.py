@@ -118,7 +118,7 @@ def smoothness(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     chosen = selected_runs(table1_runs(runs))
     chosen = chosen[chosen["pretraining"] == "none"]
-    scaled = chosen[[family(a) == "softplus" for a in chosen["activation"]]]
+    scaled = chosen[chosen["activation"].map(lambda a: family(a) == "softplus").astype(bool)]
     if scaled["activation"].nunique() < 2:
         return pd.DataFrame()
     rows = []
