@@ -4,8 +4,9 @@ import math
 import pytest
 import torch
 
-from rectifier.activations import ACTIVATIONS, activation, derivative, sharpness, sign_pattern
+from rectifier.activations import ACTIVATIONS, activation, derivative, sign_pattern
 from rectifier.model import MLP
+from rectifier.names import sharpness
 from rectifier.sparsity import LayerMeter, l1_penalty
 
 H = torch.tensor([[0.0, 2.0, 0.0, 1.0],

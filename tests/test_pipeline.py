@@ -125,8 +125,8 @@ def test_declared_time_grows_with_the_budget_and_covers_a_measured_mnist_job():
     assert runtime_min("mnist", mnist, 50) < runtime_min("mnist", mnist, 100)
     assert runtime_min("mnist", mnist, 30, pretraining=True) < runtime_min(
         "mnist", mnist, 60, pretraining=True)
-    # The protocol run: 100 epochs of 21-33 s each on this machine (make bench), 55 min at most.
-    assert runtime_min("mnist", mnist, 100) >= 100 * 33 / 60
+    # The protocol run's 100-epoch jobs took 46 to 71 minutes here (their published wall_time_s).
+    assert runtime_min("mnist", mnist, 100) >= 71
     assert runtime_min("norb", (4000, 2000), 10, classes=6) > runtime_min("mnist", mnist, 10)
 
 

@@ -53,3 +53,12 @@ def test_every_package_the_code_imports_is_declared():
               and not line.startswith("#")}
     assert not [m for m, d in needed.items() if not d & declared], "undeclared in pyproject.toml"
     assert not [m for m, d in needed.items() if not d & listed], "not in requirements.in"
+
+
+def test_the_steps_that_only_read_results_do_not_load_torch():
+    """choose, tables and report read files: importing torch would add seconds to each."""
+    import subprocess
+    import sys
+    check = ("import sys, rectifier.report, rectifier.tables, rectifier.runs, rectifier.publish; "
+             "assert 'torch' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", check]).returncode == 0

@@ -8,11 +8,12 @@ closer to the rectifier (within log(2)/a everywhere).
 Each derivative takes the pre-activation z and the activation h = f(z) and returns f'(z) as
 torch's own backward computes it, so the fused step and autograd agree to rounding.
 """
-import re
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+
+from .names import sharpness
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 Derivative = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -32,23 +33,6 @@ DERIVATIVES: dict[str, Derivative] = {
     "softplus": lambda z, h: torch.where(z > SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(z)),
     "sigmoid": lambda z, h: h * (1 - h),
 }
-
-
-# As params.schema.yaml spells it: a > 0, no leading zero.
-SCALED_SOFTPLUS = re.compile(r"softplus_a(?P<a>[1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)")
-
-
-def sharpness(name: str) -> float | None:
-    """a of a scaled softplus `softplus_a<a>`; 1 for softplus; None for any other activation."""
-    if name == "softplus":
-        return 1.0
-    found = SCALED_SOFTPLUS.fullmatch(name)
-    return None if found is None else float(found["a"])
-
-
-def family(name: str) -> str:
-    """The activation a name belongs to: softplus for every scaled softplus."""
-    return "softplus" if sharpness(name) is not None else name
 
 
 def activation(name: str) -> Fn:

@@ -22,13 +22,12 @@ STEPS: dict[str, tuple[str, ...]] = {
     "prepare": ("config.py", "paper.py", "atomic.py", "data"),
     "pretrain": _NETWORK + ("pretrain.py",),
     "train": _NETWORK + ("pretrain.py", "train.py", "mlflow_model.py"),
-    # selection orders the activations (rectifier.activations: a scaled softplus by its a)
-    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "atomic.py"),
-    "tables": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "verdicts.py",
-               "tables.py", "atomic.py"),
-    "report": ("paper.py", "names.py", "runs.py", "selection.py", "activations.py", "verdicts.py",
-               "tables.py", "report", "experiments.py", "deviations.py", "wording.py",
-               "figures.py", "atomic.py"),
+    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py"),
+    "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
+               "atomic.py"),
+    "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
+               "report", "experiments.py", "deviations.py", "wording.py", "figures.py",
+               "atomic.py"),
 }
 
 

@@ -125,6 +125,11 @@ class Params:
         return _as_tuple(self.train.label_fraction)
 
     @property
+    def sweep_points(self) -> list[tuple[float, float]]:
+        """(l1, label fraction) of every point of the sweeps, each a result of its own."""
+        return [(l1, f) for l1 in self.l1_values for f in self.label_fractions]
+
+    @property
     def pretraining_rates(self) -> tuple[float, ...]:
         """The pre-training rates to run; each activation keeps its best (selection)."""
         return _as_tuple(self.pretrain.lr)

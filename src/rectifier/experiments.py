@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from rectifier import paper
-from rectifier.activations import family, sharpness
+from rectifier.names import family, sharpness
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
 
 KNEE = paper.SPARSITY_KNEE_PCT

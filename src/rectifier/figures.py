@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import paper, selection
-from rectifier.activations import family
+from rectifier.names import family
 
 COLOURS = {"rectifier": "tab:blue", "tanh": "tab:orange", "softplus": "tab:green",
            "sigmoid": "tab:purple"}

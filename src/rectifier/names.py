@@ -1,5 +1,23 @@
 """How jobs and their files are named, in one place: the workflow's targets, each job's own name
 and folder, and the reader of results (rectifier.runs) all use these."""
+import re
+
+# The scaled softplus (1/a) softplus(a x), as params.schema.yaml spells it: a > 0, no leading
+# zero. Parsing the name needs no torch, so the tables and the report read it from here.
+SCALED_SOFTPLUS = re.compile(r"softplus_a(?P<a>[1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)")
+
+
+def sharpness(name: str) -> float | None:
+    """a of a scaled softplus `softplus_a<a>`; 1 for softplus; None for any other activation."""
+    if name == "softplus":
+        return 1.0
+    found = SCALED_SOFTPLUS.fullmatch(name)
+    return None if found is None else float(found["a"])
+
+
+def family(name: str) -> str:
+    """The activation a name belongs to: softplus for every scaled softplus."""
+    return "softplus" if sharpness(name) is not None else name
 
 
 def lr_label(lr: float) -> str:

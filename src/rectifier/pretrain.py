@@ -34,9 +34,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import resume
-from .activations import activation, family, sign_pattern
+from .activations import activation, sign_pattern
 from .config import Pretrain
 from .fused import FusedDenoisingStep
+from .names import family
 from .sparsity import LayerMeter, l1_penalty
 
 log = logging.getLogger("rectifier.pretrain")

@@ -70,7 +70,7 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
                 _choice(runs, root, Path("pretrained", d, a), "pretrain", [
                     Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
                     for x in params.pretraining_rates for s in choosers])
-            for p, (l1, f) in product(params.pretraining, variants(params)):
+            for p, (l1, f) in product(params.pretraining, params.sweep_points):
                 for s in params.seeds:
                     rates = list(params.learning_rates)
                     if s not in choosers and len(rates) > 1:
@@ -98,8 +98,3 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str,
         atomic.write_json(published, selection.chosen(table))
     _copy(published, runs, root)
     return float(json.loads(published.read_text())["lr"])
-
-
-def variants(params: Params) -> list[tuple[float, float]]:
-    """(l1, label fraction) of every sweep point, each a result of its own."""
-    return list(product(params.l1_values, params.label_fractions))

@@ -66,6 +66,7 @@ def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         m = _read_metrics(path, TRAINING_KEYS)
         # Jobs from before the labelled fraction was a knob saw every label.
         m.setdefault("label_fraction", ALL_LABELS)
+        m.setdefault("n_labelled", m["n_train"])
         job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]),
                      m["l1"], m["label_fraction"])
         row = _flatten(m, path, job, TRAINING_KEYS)

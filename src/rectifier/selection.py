@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import paper
-from rectifier.activations import family, sharpness
-from rectifier.names import ALL_LABELS, TABLE1_L1
+from rectifier.names import ALL_LABELS, TABLE1_L1, family, sharpness
 
 KEY = ["dataset", "activation", "pretraining"]
 

@@ -324,8 +324,7 @@ def sweeps(runs: pd.DataFrame) -> pd.DataFrame:
             sparse, sparse_sd = mean_sd(g["sparsity_pct_mean"].to_numpy(float))
             rows.append({"dataset": dataset, "activation": activation,
                          "pretraining": pretraining, "l1": point[0], "label_fraction": point[1],
-                         "n_labelled": int(g["n_labelled"].min()) if "n_labelled" in g else
-                         int(g["n_train"].min()),
+                         "n_labelled": int(g["n_labelled"].min()),
                          "lr": float(g["lr"].iloc[0]), "n_seeds": len(errors),
                          "test_error_mean": mean, "test_error_sd": sd,
                          "ci95_low": max(mean - half, 0.0), "ci95_high": min(mean + half, 100.0),

@@ -72,7 +72,7 @@ def chosen(checkpoint, **wildcards):
 
 
 # Each swept value of train.l1 and train.label_fraction is a result of its own (a variant).
-VARIANTS = [variant(l1, f) for l1 in PARAMS.l1_values for f in PARAMS.label_fractions]
+VARIANTS = [variant(*point) for point in PARAMS.sweep_points]
 
 
 def run_metrics(wildcards=None):
