@@ -36,6 +36,6 @@ lock:               ## re-resolve requirements.in into requirements.lock in a sc
 	/tmp/rectifier-lock/bin/pip install --quiet -r requirements.in
 	/tmp/rectifier-lock/bin/pip freeze | sed 's/^torch==\(.*\)+cpu$$/torch==\1/' > requirements.lock
 
-clean:              ## every output of the pipeline but the downloaded data (data/)
+clean:              ## every output of Table 1's run but the downloaded data (data/); not experiments/
 	rm -rf results pretrained reports/report.md reports/report.html reports/figures \
 		reports/tables reports/plots reports/metrics.json .snakemake logs

@@ -11,6 +11,9 @@ from helpers import ROOT, write_params
 
 DVC = yaml.safe_load((ROOT / "dvc.yaml").read_text())
 STAGES = list(DVC["stages"].items())
+# The paper's other experiments: one stage each, in a dvc.yaml of their own.
+EXPERIMENT_STAGES = yaml.safe_load((ROOT / "experiments/dvc.yaml").read_text())["stages"]
+EXPERIMENTS = ("figure3", "figure4", "smoothness")
 
 
 def run(*args, cwd, check=True) -> subprocess.CompletedProcess:
@@ -20,12 +23,12 @@ def run(*args, cwd, check=True) -> subprocess.CompletedProcess:
     return result
 
 
-def planned_outputs(folder: Path, target: str) -> set[str]:
-    """Every file Snakemake makes to reach `target` (its summary), logs aside."""
+def planned_outputs(folder: Path, *target: str, logs: bool = False) -> set[str]:
+    """Every file Snakemake makes to reach `target` (its summary), logs aside unless asked."""
     table = run("snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(folder), "--summary",
-                target, cwd=folder).stdout
+                *target, cwd=folder).stdout
     rows = [line.split("\t") for line in table.splitlines()[1:] if line.strip()]
-    return {row[0] for row in rows if not row[0].startswith("logs/")}
+    return {row[0] for row in rows if logs or "logs/" not in row[0]}
 
 
 def outs(stage: dict, params: dict) -> list[str]:
@@ -142,10 +145,77 @@ def test_dvc_repro_in_a_fresh_git_repository(tmp_path):
 
 
 def test_make_clean_removes_every_output_but_the_data():
-    """Every output DVC declares, stage by stage, except the downloaded data."""
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    """Every output of Table 1's stages, except the downloaded data (an experiment's folder,
+    hours of compute, goes only by hand)."""
     outputs = {next(iter(o)) if isinstance(o, dict) else o
-               for name, stage in stages.items() if name != "data"
+               for name, stage in STAGES if name != "data"
                for o in stage.get("outs", []) + stage.get("metrics", [])}
     planned = run("make", "-n", "clean", cwd=ROOT).stdout.split()
     assert outputs and outputs <= set(planned), sorted(outputs - set(planned))
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_each_experiment_stage_runs_its_config_and_writes_only_its_own_folder(tmp_path, name):
+    """`dvc repro <experiment>` runs its config alone, and everything that config makes, its
+    data and logs included, lies in the one folder the stage declares: no other stage's."""
+    assert list(EXPERIMENT_STAGES) == list(EXPERIMENTS)
+    stage, config = EXPERIMENT_STAGES[name], ROOT / "config" / f"{name}.yaml"
+    assert stage["cmd"] == f"snakemake --cores all --configfile config/{name}.yaml"
+    assert stage["wdir"] == ".."     # run from the project root, like Table 1's stages
+    folder = yaml.safe_load(config.read_text())["outputs"]
+    assert [next(iter(o)) for o in stage["outs"]] == [folder] == [f"experiments/{name}"]
+    assert {next(iter(p)) for p in stage["params"]} == {"params.yaml", f"config/{name}.yaml"}
+    shutil.copy(ROOT / "params.yaml", tmp_path)
+    made = planned_outputs(tmp_path, "--configfile", str(config), logs=True)
+    assert any("/results/" in f for f in made) and any(f.endswith("report.md") for f in made)
+    assert not [f for f in made if not f.startswith(folder + "/")]
+    others = {r for _, s in STAGES for r in outs(s, yaml.safe_load((ROOT / "params.yaml").read_text()))}
+    assert not [r for r in others if r == folder or r.startswith(folder + "/")
+                or folder.startswith(r.rstrip("/") + "/")]
+
+
+@pytest.mark.slow
+def test_dvc_repro_of_one_experiment_runs_just_it(tmp_path):
+    """A real `dvc repro experiments/dvc.yaml:smoothness` on a tiny digits version of its
+    config: its report, with the Smoothness section, in its folder; Table 1's stages untouched;
+    a second repro finds it up to date, and an edit of its config makes only it stale."""
+    for name in ("Snakefile", "dvc.yaml"):
+        shutil.copy(ROOT / name, tmp_path)
+    for name in ("workflow", "src"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write_params(tmp_path)
+    (tmp_path / "experiments").mkdir()
+    shutil.copy(ROOT / "experiments/dvc.yaml", tmp_path / "experiments")
+    (tmp_path / "config").mkdir()
+    for name in EXPERIMENTS:
+        shutil.copy(ROOT / "config" / f"{name}.yaml", tmp_path / "config")
+    tiny = yaml.safe_load((ROOT / "config/smoothness.yaml").read_text())
+    tiny.update(datasets=["digits"], activations=["softplus", "softplus_a3", "rectifier"],
+                seeds=[1], model={"hidden": [32, 32]})
+    tiny["train"].update(max_epochs=2, lr=0.05)
+    config = tmp_path / "config/smoothness.yaml"
+    config.write_text(yaml.safe_dump(tiny, sort_keys=False))
+    run("git", "init", "-q", cwd=tmp_path)
+    run("dvc", "init", "-q", cwd=tmp_path)
+    run("dvc", "config", "core.analytics", "false", cwd=tmp_path)
+    run("git", "add", "-A", cwd=tmp_path)
+    run("git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny", cwd=tmp_path)
+
+    stage = "experiments/dvc.yaml:smoothness"
+    run("dvc", "repro", stage, cwd=tmp_path)
+    assert not (tmp_path / "dvc.lock").exists()
+    lock = yaml.safe_load((tmp_path / "experiments/dvc.lock").read_text())
+    assert set(lock["stages"]) == {"smoothness"}
+    assert [o["path"] for o in lock["stages"]["smoothness"]["outs"]] == ["experiments/smoothness"]
+    folder = tmp_path / "experiments/smoothness"
+    assert len(list((folder / "results/digits").glob("*/none/lr0.05/seed1/metrics.json"))) == 3
+    assert "Smoothness of the non-linearity" in (folder / "reports/report.md").read_text()
+    assert (folder / "data/digits/prepared.npz").exists()
+    assert not [p for p in ("data", "results", "pretrained", "reports/report.md", "logs")
+                if (tmp_path / p).exists()], "the experiment wrote outside its folder"
+    assert "up to date" in run("dvc", "repro", stage, cwd=tmp_path).stdout
+
+    tiny["seeds"] = [1, 2]
+    config.write_text(yaml.safe_dump(tiny, sort_keys=False))
+    status = json.loads(run("dvc", "status", "--json", stage, cwd=tmp_path).stdout)
+    assert status == {stage: [{"changed deps": {"config/smoothness.yaml": {"seeds": "modified"}}}]}

@@ -208,6 +208,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         return f"{key}: {error.message}; allowed keys: {allowed}"
+    if error.validator == "pattern" and "description" in error.schema:   # say what it must be
+        return f"{key}: {error.instance!r} is not {error.schema['description']}"
     return f"{key}: {error.message}"
 
 

@@ -15,21 +15,32 @@ PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, 
 # argument, so that an edit of an unrelated knob does not change every rule's command.
 os.environ.update(RECTIFIER_PARAMS=str(effective_file(config, "params.yaml")))
 DATA = config["data"]["root"]
+# Every output but the data (results/, pretrained/, reports/, logs/) lies under `outputs`: an
+# experiment's config names its own folder, so its jobs, report and DVC stage stand apart.
+OUTPUTS = config.get("outputs", ".")
+
+
+def out(path):
+    """`path` under the outputs folder ("results/x", not "./results/x", for the default)."""
+    return os.path.normpath(os.path.join(OUTPUTS, path))
+
+
 # Digests of the code behind each step (rectifier.code), read from the package beside the
 # Snakefile; the steps take them among their params, so an edit of a module reruns its steps.
 CODE = digests(Path(workflow.basedir) / "src" / "rectifier")
 # {variant}: "" in Table 1's setting, else the L1 penalty and/or the labels' fraction
 # (rectifier.names.variant), so Table 1's jobs keep their folders whatever a sweep adds.
-RUN = "results/{dataset}/{activation}/{pretraining}/{variant}lr{lr}/seed{seed}"
-STACK = "pretrained/{dataset}/{activation}/lr{lr}/seed{seed}"
+RUN = out("results/{dataset}/{activation}/{pretraining}/{variant}lr{lr}/seed{seed}")
+STACK = out("pretrained/{dataset}/{activation}/lr{lr}/seed{seed}")
 # The rate chosen among candidates, with the table it was chosen on (checkpoints: the jobs of
 # the seeds that did not run every candidate follow from it; selection.seeds `first`).
-PRETRAINING_RATE = "pretrained/{dataset}/{activation}/rate.json"
-TRAINING_RATE = "results/{dataset}/{activation}/{pretraining}/{variant}rate.json"
-STACKS = "pretrained/stacks.txt"  # the list of stacks: the pretrain phase's one sure output
-REPORT = ["reports/report.md", "reports/report.html"]
+PRETRAINING_RATE = out("pretrained/{dataset}/{activation}/rate.json")
+TRAINING_RATE = out("results/{dataset}/{activation}/{pretraining}/{variant}rate.json")
+# the list of stacks: the pretrain phase's one sure output
+STACKS = out("pretrained/stacks.txt")
+REPORT = [out("reports/report.md"), out("reports/report.html")]
 TABLES = [
-    f"reports/tables/{name}.{ext}"
+    out(f"reports/tables/{name}.{ext}")
     for name in (
         "table1",
         "sparsity",
@@ -40,8 +51,8 @@ TABLES = [
     )
     for ext in ("csv", "md")
 ]
-SUMMARY = "reports/metrics.json"  # for `dvc metrics show`
-PLOTS = "reports/plots"  # for `dvc plots show`
+SUMMARY = out("reports/metrics.json")  # for `dvc metrics show`
+PLOTS = out("reports/plots")  # for `dvc plots show`
 
 
 wildcard_constraints:

@@ -4,7 +4,7 @@ rule prepare:
         npz=f"{DATA}/{{dataset}}/prepared.npz",
         meta=f"{DATA}/{{dataset}}/prepared.json",
     log:
-        "logs/prepare/{dataset}.log",
+        out("logs/prepare/{dataset}.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1

@@ -7,7 +7,7 @@ rule pretrain:
         metrics=f"{STACK}/metrics.json",
         history=f"{STACK}/history.csv",
     log:
-        "logs/pretrain/{dataset}/{activation}/lr{lr}/seed{seed}.log",
+        out("logs/pretrain/{dataset}/{activation}/lr{lr}/seed{seed}.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1
@@ -33,7 +33,7 @@ checkpoint pretraining_rate:
     output:
         PRETRAINING_RATE,
     log:
-        "logs/pretraining_rate/{dataset}/{activation}.log",
+        out("logs/pretraining_rate/{dataset}/{activation}.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1
@@ -56,7 +56,7 @@ rule pretrained:
     output:
         STACKS,
     log:
-        "logs/pretrained.log",
+        out("logs/pretrained.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1

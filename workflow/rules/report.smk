@@ -14,7 +14,7 @@ rule tables:
         summary=SUMMARY,
         plots=directory(PLOTS),
     log:
-        "logs/tables.log",
+        out("logs/tables.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1
@@ -24,8 +24,9 @@ rule tables:
     params:
         verdicts=json.dumps(config["verdicts"], sort_keys=True),  # margins change the verdicts
         code=CODE["tables"],
+        out=lambda w, output: os.path.dirname(output.tables[0]),
     shell:
-        "python -m rectifier tables --out reports/tables --summary {output.summary}"
+        "python -m rectifier tables --out {params.out} --summary {output.summary}"
         " --plots {output.plots} {input} 2> {log}"
 
 
@@ -38,20 +39,20 @@ rule report:
         plots=PLOTS,
         pretrained=lambda w: stacks(w, "metrics.json"),
     output:
-        md="reports/report.md",
+        md=REPORT[0],
         figures=report(
-            directory("reports/figures"),
+            directory(out("reports/figures")),
             patterns=["{name}.png"],
             caption="../report/figure.rst",
             category="Figures",
         ),
         html=report(
-            "reports/report.html",
+            REPORT[1],
             caption="../report/report.rst",
             category="Report",
         ),
     log:
-        "logs/report.log",
+        out("logs/report.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1
@@ -60,6 +61,7 @@ rule report:
         runtime=SMALL_JOB_RUNTIME,
     params:
         code=CODE["report"],
+        out=lambda w, output: os.path.dirname(output.md),
     shell:
-        "python -m rectifier report --out reports --tables reports/tables {input.metrics}"
+        "python -m rectifier report --out {params.out} --tables {params.out}/tables {input.metrics}"
         " --pretrained {input.pretrained} 2> {log}"

@@ -7,7 +7,7 @@ rule train:
         history=f"{RUN}/history.csv",
         checkpoint=f"{RUN}/checkpoint.pt",
     log:
-        "logs/train/{dataset}/{activation}/{pretraining}/{variant}lr{lr}/seed{seed}.log",
+        out("logs/train/{dataset}/{activation}/{pretraining}/{variant}lr{lr}/seed{seed}.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1
@@ -38,7 +38,7 @@ checkpoint training_rate:
     output:
         TRAINING_RATE,
     log:
-        "logs/training_rate/{dataset}/{activation}/{pretraining}/{variant}rate.log",
+        out("logs/training_rate/{dataset}/{activation}/{pretraining}/{variant}rate.log"),
     conda:
         "../envs/rectifier.yaml"
     threads: 1
