@@ -19,6 +19,8 @@ def test_project_params_load_typed():
     ("datasets", ["cifar100"], "datasets[0]: unknown data set 'cifar100'"),
     ("seeds", [], "seeds: [] should be non-empty"),
     ("tracking.uri", "http://jobs:secret@127.0.0.1:5000", "tracking.uri carries credentials"),
+    ("outputs", "/srv/runs", "outputs: '/srv/runs' is not a folder inside the project"),
+    ("outputs", "experiments/../..", "outputs: 'experiments/../..' is not a folder inside"),
 ])
 def test_bad_values_name_the_key(dotted, value, expected):
     with pytest.raises(ConfigError) as err:

@@ -4,6 +4,7 @@ import platform
 import socket
 import subprocess
 from functools import cache
+from pathlib import Path
 
 import torch
 
@@ -20,8 +21,22 @@ def pick_device(choice: str) -> torch.device:
 
 
 def device_name(device: torch.device) -> str:
+    """The GPU's name; for the CPU its model and the instruction set torch's kernels use, since
+    float32 matrix products round differently from one CPU to another (a job is bit-for-bit
+    repeatable on one machine type only: README, The protocol)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
+    return f"{cpu_model()} ({torch.backends.cpu.get_cpu_capability()})"
+
+
+@cache
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
     return platform.processor() or platform.machine()
 
 
