@@ -28,11 +28,16 @@ def test_figure_3_draws_unpretrained_rectifier_networks_on_every_label_and_judge
               run(l1=0.0, fraction=0.1)]
     networks = experiments.sparsity_sweep(frame(flat + rising + others))
     assert len(networks) == 8 and set(networks["pretraining"]) == {"none"}
-    said = experiments.sparsity_verdict(networks, margin=0.2)
-    assert said.startswith("Consistent") and "+1.48 points from the best under it" in said
+    said = experiments.sparsity_claim(networks, margin=0.2)
+    assert said.verdict == "consistent" and said.sentence.startswith("Consistent")
+    assert "+1.48 points from the best under it" in said.sentence
+    assert said.ours == "spread 0.00 points under 85% (3 L1 values)"
     bumpy = [run(l1=1e-4, seed=s, error=2.5, sparsity=75.0) for s in (1, 2)]
-    assert experiments.sparsity_verdict(experiments.sparsity_sweep(frame(
-        [r for r in flat if r["l1"] != 1e-4] + bumpy)), margin=0.2).startswith("Not consistent")
+    said = experiments.sparsity_claim(experiments.sparsity_sweep(frame(
+        [r for r in flat if r["l1"] != 1e-4] + bumpy)), margin=0.2)
+    assert said.verdict == "not consistent" and said.sentence.startswith("Not consistent")
+    assert experiments.sparsity_claim(networks[networks["l1"] == 0.01], 0.2).verdict == \
+        "cannot judge"
     assert figures.sparsity_sweep(networks)[:4] == b"\x89PNG"
 
 
@@ -45,8 +50,16 @@ def test_figure_4_says_where_pre_training_helps():
                          error=10.0 / fraction ** 0.3 - gain)]
     curves = experiments.label_curves(frame(rows))
     assert len(curves) == 6 and set(curves["n_seeds"]) == {2}
-    said = experiments.labels_verdict(curves, margin=0.2)
-    assert "helping more with fewer labels" in said and "needs no pre-training" in said
+    said = experiments.labels_claims(curves, margin=0.2)
+    assert [c.verdict for c in said] == ["consistent", "consistent"]
+    sentence = experiments.sentence(said)
+    assert "helping more with fewer labels" in sentence and "needs no pre-training" in sentence
+    # a gain of 2 points at every fraction: neither claim holds
+    even = [run(pretraining=p, fraction=f, seed=s, error=e) for f in (0.01, 1.0) for s in (1, 2)
+            for p, e in (("none", 10.0), ("dae", 8.0))]
+    said = experiments.labels_claims(experiments.label_curves(frame(even)), margin=0.2)
+    assert [c.verdict for c in said] == ["not consistent", "not consistent"]
+    assert "still gains from it" in experiments.sentence(said)
     assert figures.label_curves(curves)[:4] == b"\x89PNG"
 
 
@@ -57,10 +70,11 @@ def test_smoothness_ranks_the_scaled_softplus_by_its_sharpness():
     table = experiments.smoothness(frame(rows))
     assert list(table["a"]) == [1.0, 3.0, 6.0, math.inf]
     assert list(table["paper_norb"]) == [17.68, 16.66, 16.54, 16.40]
-    assert experiments.smoothness_verdict(table, 0.2).startswith("mnist: consistent")
+    said = experiments.smoothness_claim(table, 0.2)
+    assert said.verdict == "consistent" and said.ours.startswith("rank correlation -1.00")
     worse = [r if r["activation"] != "rectifier" else {**r, "test_error_pct": 2.5} for r in rows]
-    assert "not consistent" in experiments.smoothness_verdict(
-        experiments.smoothness(frame(worse)), 0.2)
+    assert experiments.smoothness_claim(experiments.smoothness(frame(worse)), 0.2).verdict == \
+        "not consistent"
     assert figures.smoothness(table)[:4] == b"\x89PNG"
     # One softplus alone is no smoothness experiment; nor are pre-trained runs alone.
     assert experiments.smoothness(frame([run(activation="softplus"), run()])).empty

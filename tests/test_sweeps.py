@@ -73,6 +73,11 @@ def test_a_sweep_runs_each_point_and_table_1_judges_its_own_setting(tmp_path):
         assert f"## {heading}" in report
     assert (tmp_path / "reports/figures/figure3.png").stat().st_size > 10_000
     assert "**Verdict (digits).**" in report
+    # the headline carries each experiment's claims, linked to their sections
+    headline = report.split("## Headline")[1].split("\n## ")[0]
+    assert ("[digits: test error flat until about 85% exact sparsity (Figure 3)]"
+            "(#sparsity-sweep-figure-3)") in headline
+    assert "pre-training helps most with few labels (Figure 4)](#fewer-labels-figure-4)" in headline
 
     # Another fraction trains new networks from the same stacks: nothing is pre-trained again,
     # and no job of another point runs again.

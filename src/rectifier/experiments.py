@@ -5,6 +5,8 @@ one-sentence verdict on the paper's statement, judged with the data set's margin
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,22 @@ from rectifier.names import family, sharpness
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
 
 KNEE = paper.SPARSITY_KNEE_PCT
+CONSISTENT, NOT_CONSISTENT, CANNOT = "consistent", "not consistent", "cannot judge"
+
+
+class Claim(NamedTuple):
+    """One statement of the paper judged on one data set: a headline row and its sentence."""
+    dataset: str
+    claim: str          # the paper's statement, short
+    ours: str           # our figure, short
+    paper: str          # the paper's figure, short
+    verdict: str        # consistent | not consistent | cannot judge
+    sentence: str       # the report's verdict, with the figures that decide it
+
+
+def _dataset(frame: pd.DataFrame) -> str:
+    (name,) = set(frame["dataset"])     # a claim is judged on one data set
+    return name
 
 
 def _points(runs: pd.DataFrame) -> pd.DataFrame:
@@ -36,31 +54,34 @@ def sparsity_sweep(runs: pd.DataFrame) -> pd.DataFrame:
     return _points(swept)
 
 
-def sparsity_verdict(networks: pd.DataFrame, margin: float) -> str:
-    """Does the test error stay flat until about 85% exact sparsity? Points are the mean per
-    L1 value; flat = every mean below the knee within `margin` of the best of them."""
+def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
+    """Does the test error stay flat until about 85% exact sparsity (one data set's networks)?
+    Points are the mean per L1 value; flat = every mean below the knee within `margin` of the
+    best of them."""
     by_l1 = networks.groupby("l1").agg(error=("test_error_pct", "mean"),
                                        sparsity=("sparsity_pct_mean", "mean"))
     below, above = by_l1[by_l1["sparsity"] < KNEE], by_l1[by_l1["sparsity"] >= KNEE]
+    claim = Claim(_dataset(networks), f"test error flat until about {KNEE:.0f}% exact sparsity "
+                  "(Figure 3)", "", f"flat until about {KNEE:.0f}%", CANNOT, "")
     if len(below) < 2:
-        return (f"Cannot judge: fewer than two L1 values leave the networks under "
-                f"{KNEE:.0f}% exact sparsity.")
+        return claim._replace(sentence=f"Cannot judge: fewer than two L1 values leave the "
+                              f"networks under {KNEE:.0f}% exact sparsity.")
     spread = below["error"].max() - below["error"].min()
     worst = below["error"].idxmax()
-    flat = spread <= margin
-    beyond = ""
     if len(above):
         rise = above["error"].min() - below["error"].min()
         beyond = f" Beyond it, the best mean test error is {rise:+.2f} points from the best under it."
     else:
         beyond = f" No L1 value reached {KNEE:.0f}%: the rise beyond it is not tested."
-    return ((f"Consistent: under {KNEE:.0f}% sparsity the mean test error varies by "
-             f"{spread:.2f} points across {len(below)} L1 values, within the margin of "
-             f"{margin:g}." if flat else
-             f"Not consistent: under {KNEE:.0f}% sparsity the mean test error already varies by "
-             f"{spread:.2f} points (worst at L1 {worst:g}, "
-             f"{below.loc[worst, 'sparsity']:.1f}% sparse), beyond the margin of {margin:g}.")
-            + beyond)
+    ours = f"spread {spread:.2f} points under {KNEE:.0f}% ({len(below)} L1 values)"
+    if spread <= margin:
+        return claim._replace(ours=ours, verdict=CONSISTENT, sentence=(
+            f"Consistent: under {KNEE:.0f}% sparsity the mean test error varies by {spread:.2f} "
+            f"points across {len(below)} L1 values, within the margin of {margin:g}." + beyond))
+    return claim._replace(ours=ours, verdict=NOT_CONSISTENT, sentence=(
+        f"Not consistent: under {KNEE:.0f}% sparsity the mean test error already varies by "
+        f"{spread:.2f} points (worst at L1 {worst:g}, {below.loc[worst, 'sparsity']:.1f}% "
+        f"sparse), beyond the margin of {margin:g}." + beyond))
 
 
 # ----------------------------------------------------------------------------- Figure 4
@@ -81,11 +102,11 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def labels_verdict(curves: pd.DataFrame, margin: float) -> str:
-    """Pre-training helps most with few labels (its gain at the fewest labels above its gain
-    with all of them, by more than `margin`); with all labels the rectifier needs none (its
-    gain there within `margin`)."""
-    said = []
+def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
+    """One data set's curves: pre-training helps most with few labels (its gain at the fewest
+    labels above its gain with all of them, by more than `margin`), per activation; with all
+    labels the rectifier needs none (its gain there within `margin`)."""
+    claims, dataset = [], _dataset(curves)
     for activation, g in curves.groupby("activation", sort=False):
         both = g.pivot(index="label_fraction", columns="pretraining", values="test_error_mean")
         if not {"none", "dae"} <= set(both.columns):
@@ -94,19 +115,33 @@ def labels_verdict(curves: pd.DataFrame, margin: float) -> str:
         if len(gain) < 2:
             continue
         few, full = gain.iloc[0], gain.iloc[-1]
-        said.append(f"{activation}: pre-training gains {few:+.2f} points at "
-                    f"{gain.index[0]:.0%} of the labels and {full:+.2f} at "
-                    f"{gain.index[-1]:.0%}, " + ("helping more with fewer labels"
-                                                 if few - full > margin else
-                                                 "not more with fewer labels (margin "
-                                                 f"{margin:g})"))
+        more = few - full > margin
+        claims.append(Claim(
+            dataset, f"{activation}: pre-training helps most with few labels (Figure 4)",
+            f"gain {few:+.2f} at {gain.index[0]:.0%}, {full:+.2f} at {gain.index[-1]:.0%}",
+            "larger gain with fewer labels", CONSISTENT if more else NOT_CONSISTENT,
+            f"{activation}: pre-training gains {few:+.2f} points at {gain.index[0]:.0%} of the "
+            f"labels and {full:+.2f} at {gain.index[-1]:.0%}, " + (
+                "helping more with fewer labels" if more else
+                f"not more with fewer labels (margin {margin:g})")))
         if activation == "rectifier" and gain.index[-1] == 1.0:
-            said.append("with all labels the rectifier " + (
-                "needs no pre-training (its gain within the margin)" if abs(full) <= margin
-                else ("still gains from it" if full > 0 else "loses by it")))
-    if not said:
-        return "Cannot judge: no activation was run with and without pre-training at two fractions."
-    return "; ".join(said) + "."
+            needless = abs(full) <= margin
+            claims.append(Claim(
+                dataset, "with all labels the rectifier needs no pre-training (Figure 4)",
+                f"gain {full:+.2f}", "no gain", CONSISTENT if needless else NOT_CONSISTENT,
+                "with all labels the rectifier " + (
+                    "needs no pre-training (its gain within the margin)" if needless else
+                    ("still gains from it" if full > 0 else "loses by it"))))
+    return claims or [Claim(dataset, "pre-training helps most with few labels (Figure 4)", "",
+                            "larger gain with fewer labels", CANNOT,
+                            "cannot judge: no activation was run with and without "
+                            "pre-training at two fractions")]
+
+
+def sentence(claims: list[Claim]) -> str:
+    """The report's one-sentence verdict of an experiment's claims on one data set."""
+    said = "; ".join(c.sentence.rstrip(".") for c in claims) + "."
+    return said[0].upper() + said[1:]
 
 
 # ----------------------------------------------------------------------------- smoothness
@@ -135,18 +170,32 @@ def smoothness(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["dataset", "a"], ignore_index=True)
 
 
-def smoothness_verdict(table: pd.DataFrame, margin: float) -> str:
-    """The sharper, the better: the mean test error falls as a grows (Spearman's rank
-    correlation of a and the mean), the rectifier lowest or within `margin` of the lowest."""
-    said = []
-    for dataset, g in table.groupby("dataset", sort=False):
-        rho = spearmanr(g["a"].replace(math.inf, 1e9), g["test_error_mean"]).statistic
-        best = g["test_error_mean"].min()
-        rectifier = g.loc[np.isinf(g["a"]), "test_error_mean"]
-        sharp = not rectifier.empty and rectifier.iloc[0] - best <= margin
-        said.append(f"{dataset}: " + ("consistent" if rho < 0 and sharp else "not consistent")
-                    + f" (rank correlation of a and the test error {rho:+.2f}"
-                    + ("" if rectifier.empty else
-                       f"; the rectifier {rectifier.iloc[0] - best:+.2f} points from the best")
-                    + ")")
-    return "; ".join(said) + "."
+def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
+    """The sharper, the better (one data set): the mean test error falls as a grows (Spearman's
+    rank correlation of a and the mean), the rectifier lowest or within `margin` of the lowest."""
+    rho = spearmanr(table["a"].replace(math.inf, 1e9), table["test_error_mean"]).statistic
+    best = table["test_error_mean"].min()
+    rectifier = table.loc[np.isinf(table["a"]), "test_error_mean"]
+    sharp = not rectifier.empty and rectifier.iloc[0] - best <= margin
+    gap = "" if rectifier.empty else f"{rectifier.iloc[0] - best:+.2f}"
+    verdict = CONSISTENT if rho < 0 and sharp else NOT_CONSISTENT
+    return Claim(_dataset(table), "the sharper the non-linearity, the lower the error "
+                 "(smoothness)", f"rank correlation {rho:+.2f}"
+                 + (f"; rectifier {gap} from the best" if gap else ""),
+                 "NORB: " + ", ".join(f"{e:.2f}" for e in paper.SMOOTHNESS_ERRORS.values()),
+                 verdict, f"{verdict} (rank correlation of a and the test error {rho:+.2f}"
+                 + (f"; the rectifier {gap} points from the best" if gap else "") + ")")
+
+
+def claims(runs: pd.DataFrame, margins: Mapping[str, float]) -> dict[str, list[Claim]]:
+    """Every claim of the other experiments that the runs hold, per experiment and data set,
+    judged with each data set's margin: what the report's sections and headline say."""
+    found: dict[str, list[Claim]] = {}
+    margin = lambda g: float(margins.get(_dataset(g), margins["default"]))
+    for key, table, judge in (
+            ("figure3", sparsity_sweep(runs), lambda g: [sparsity_claim(g, margin(g))]),
+            ("figure4", label_curves(runs), lambda g: labels_claims(g, margin(g))),
+            ("smoothness", smoothness(runs), lambda g: [smoothness_claim(g, margin(g))])):
+        if len(table):
+            found[key] = [c for _, g in table.groupby("dataset", sort=False) for c in judge(g)]
+    return found

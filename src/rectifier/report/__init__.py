@@ -20,6 +20,7 @@ import pandas as pd
 from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
 from rectifier.deviations import detect_deviations
+from rectifier.experiments import claims as experiment_claims
 from rectifier.names import ALL_LABELS, TABLE1_L1
 from rectifier.report import experiments, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
@@ -75,11 +76,12 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.para(context)
     doc.para(f"**Claim under test.** {paper.CLAIM} ({paper.CITATION})")
     doc.heading("Headline")
-    top = headline(loaded, HEADINGS)
+    claims = experiment_claims(all_runs, margins)
+    top = headline(loaded, {**HEADINGS, **experiments.HEADINGS}, claims)
     if len(top):
         doc.para("Each of the paper's claims and cells that these runs can judge: ours beside "
-                 "the paper's, and the verdict (rule under Table 1). Each row links to its "
-                 "section.")
+                 "the paper's, and the verdict (Table 1's rule for its cells, each experiment's "
+                 "in its section). Each row links to its section.")
         doc.table(top)
     else:
         doc.para(unjudged(runs))
@@ -187,7 +189,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     if len(variants(all_runs)) > 1:
         _sweeps_section(doc, all_runs, runs)
-    experiments.sections(doc, all_runs, margins)
+    experiments.sections(doc, all_runs, claims)
 
     doc.heading("Every run")
     doc.table(tbl.runs_table(all_runs))

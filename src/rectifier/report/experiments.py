@@ -9,7 +9,6 @@ from collections.abc import Mapping
 import pandas as pd
 
 from rectifier import experiments, figures, paper
-from rectifier import tables as tbl
 from rectifier.report.page import Document
 from rectifier.report.views import labels, pm
 
@@ -17,10 +16,22 @@ NORB_ONLY = ("The paper ran it on NORB, which cannot be downloaded here; its NOR
              "beside ours for reference, not as a target.")
 
 
-def sections(doc: Document, runs: pd.DataFrame, margins: Mapping[str, float]) -> None:
+HEADINGS = {"figure3": "Sparsity sweep (Figure 3)", "figure4": "Fewer labels (Figure 4)",
+            "smoothness": "Smoothness of the non-linearity"}
+
+
+def _verdicts(doc: Document, claims: list[experiments.Claim]) -> None:
+    """One sentence per data set."""
+    for dataset in dict.fromkeys(c.dataset for c in claims):
+        doc.para(f"**Verdict ({dataset}).** "
+                 + experiments.sentence([c for c in claims if c.dataset == dataset]))
+
+
+def sections(doc: Document, runs: pd.DataFrame, claims: Mapping[str, list]) -> None:
+    """The sections of the experiments the runs hold; `claims` from experiments.claims."""
     networks = experiments.sparsity_sweep(runs)
     if len(networks):
-        doc.heading("Sparsity sweep (Figure 3)")
+        doc.heading(HEADINGS["figure3"])
         doc.para(f"**Paper.** {paper.FIGURE3}")
         doc.para(f"**Ours.** {len(networks)} rectifier networks, L1 "
                  f"{', '.join(f'{x:g}' for x in sorted(set(networks['l1'])))}, each at the rate "
@@ -28,13 +39,11 @@ def sections(doc: Document, runs: pd.DataFrame, margins: Mapping[str, float]) ->
         doc.figure("figure3", figures.sparsity_sweep(networks),
                    "Test error against exact sparsity, one dot per network, coloured by its L1 "
                    "penalty (grey: none); dashed: the paper's 85%.")
-        for dataset, g in networks.groupby("dataset", sort=False):
-            doc.para(f"**Verdict ({dataset}).** "
-                     + experiments.sparsity_verdict(g, tbl.margin(margins, dataset)))
+        _verdicts(doc, claims["figure3"])
 
     curves = experiments.label_curves(runs)
     if len(curves):
-        doc.heading("Fewer labels (Figure 4)")
+        doc.heading(HEADINGS["figure4"])
         doc.para(f"**Paper.** {paper.FIGURE4} " + (NORB_ONLY if "norb" not in set(
             curves["dataset"]) else ""))
         doc.figure("figure4", figures.label_curves(curves),
@@ -47,13 +56,11 @@ def sections(doc: Document, runs: pd.DataFrame, margins: Mapping[str, float]) ->
             "labelled": [f"{n:,}" for n in curves["n_labelled"]], "n seeds": curves["n_seeds"],
             "test error %": [pm(m, s) for m, s in zip(curves["test_error_mean"],
                                                       curves["test_error_sd"])]}))
-        for dataset, g in curves.groupby("dataset", sort=False):
-            doc.para(f"**Verdict ({dataset}).** "
-                     + experiments.labels_verdict(g, tbl.margin(margins, dataset)))
+        _verdicts(doc, claims["figure4"])
 
     table = experiments.smoothness(runs)
     if len(table):
-        doc.heading("Smoothness of the non-linearity")
+        doc.heading(HEADINGS["smoothness"])
         doc.para(f"**Paper.** {paper.SMOOTHNESS} NORB test error: "
                  + ", ".join(f"{'rectifier' if a == float('inf') else f'a = {a:g}'} {e:.2f}%"
                              for a, e in paper.SMOOTHNESS_ERRORS.items())
@@ -68,6 +75,4 @@ def sections(doc: Document, runs: pd.DataFrame, margins: Mapping[str, float]) ->
             "test error %": [pm(m, s) for m, s in zip(table["test_error_mean"],
                                                       table["test_error_sd"])],
             "paper (NORB)": ["" if p != p else f"{p:.2f}" for p in table["paper_norb"]]}))
-        for dataset, g in table.groupby("dataset", sort=False):
-            doc.para("**Verdict.** "
-                     + experiments.smoothness_verdict(g, tbl.margin(margins, dataset)))
+        _verdicts(doc, claims["smoothness"])

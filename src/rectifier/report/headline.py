@@ -3,18 +3,22 @@ beside the paper's, with the verdict and a link to the section that shows how it
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 import pandas as pd
 
+from rectifier.experiments import Claim
 from rectifier.report.page import anchor
 from rectifier.report.views import paper_cell
 
 VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive")
 
 
-def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str]) -> pd.DataFrame:
+def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
+             claims: Mapping[str, list[Claim]] | None = None) -> pd.DataFrame:
     """Rows: Table 1's cells per data set (a tally of verdicts), the comparisons of activations,
-    the effect of pre-training, and exact sparsity; `sections` names the heading of each."""
+    the effect of pre-training, exact sparsity, and the other experiments' claims (from
+    rectifier.experiments.claims); `sections` names the heading of each."""
     link = lambda text, key: f"[{text}](#{anchor(sections[key])})"
     rows = []
     t1 = loaded["table1"]
@@ -38,6 +42,9 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str]) -> pd.Da
                           "sparsity %", "sparsity"),
                      f"{r['sparsity_mean']:.1f}", f"{r['paper']:.1f}",
                      "no rule: the paper gives one figure, no spread"))
+    for key, judged in (claims or {}).items():
+        rows += [(link(f"{c.dataset}: {c.claim}", key), c.ours, c.paper, c.verdict)
+                 for c in judged]
     return pd.DataFrame(rows, columns=["claim or cell", "ours", "paper", "verdict"])
 
 
