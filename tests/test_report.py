@@ -222,12 +222,17 @@ def test_a_report_on_other_data_sets_has_no_rows_of_the_papers(tmp_path):
         assert ("| nistp" in md) == (dataset == "mnist"), dataset     # a Table 1 row
 
 
-def test_a_published_report_renders_again_from_its_committed_runs(tmp_path):
-    """reports/published/digits/runs holds the small files of its jobs: `python -m rectifier
+PUBLISHED_RUNS = sorted(p.parent.name for p in (ROOT / "reports/published").glob("*/runs"))
+
+
+@pytest.mark.parametrize("name", PUBLISHED_RUNS)
+def test_a_published_report_renders_again_from_its_committed_runs(tmp_path, name):
+    """reports/published/<name>/runs holds the small files of its jobs: `python -m rectifier
     publish --render-only` on a copy makes the committed tables, summary and report byte for
     byte (the report names no path of the machine that rendered it)."""
-    published = ROOT / "reports" / "published" / "digits"
-    copy = tmp_path / "digits"
+    assert {"digits", "mnist-protocol"} <= set(PUBLISHED_RUNS)
+    published = ROOT / "reports" / "published" / name
+    copy = tmp_path / name
     shutil.copytree(published / "runs", copy / "runs")
     shutil.copy(published / "params.yaml", copy / "params.yaml")
     rectifier("publish", copy, "--render-only", cwd=tmp_path)
