@@ -25,7 +25,9 @@ def rendered(tmp_path_factory):
         write_run(root, seed=seed, test_error=err)
         write_run(root, activation="tanh", seed=seed, test_error=err + 0.5, sparsity=(0, 0, 0),
                   dead=(0, 0, 0))
-    write_run(root, activation="softplus", seed=1, test_error=1.9, sparsity=(0, 0, 0))
+    # resumed by older code: wall_time_s covers its last process, its 4 epochs took 20 s
+    write_run(root, activation="softplus", seed=1, test_error=1.9, sparsity=(0, 0, 0),
+              wall_time_s=2.0, epoch_seconds=5.0)
     write_run(root, activation="sigmoid", seed=1, test_error=2.0, sparsity=(0, 0, 0),
               stopped="max_epochs", git_commit="abc123-dirty", max_epochs=4, patience=2)
     for seed in (1, 2):
@@ -96,7 +98,8 @@ def test_report_states_protocol_compute_and_deviations(rendered):
     assert "50,000 / 10,000 / 10,000" in md and "1,077 / 360 / 360" in md
     assert "1000-1000-1000" in md and "100-100" in md
     assert "cpu: test cpu" in md and "2.13.0" in md and "abc123" in md
-    assert "87.0 s" in md                                      # 8 runs x 10 s + 2 x 3.5 s
+    assert "97.0 s" in md       # 7 runs x 10 s + 20 s (the resumed one's epochs) + 2 x 3.5 s
+    assert "0.03 core-hours" in md
     assert "9 run(s) stopped early, 1 run(s) ran to max epochs" in md
     assert "10 training runs: 5 configurations" in md
     # one learning rate: said in its section, and still a deviation

@@ -93,6 +93,30 @@ def test_killed_job_resumes_to_the_same_result(project):
     assert list(history.epoch) == list(range(1, 26))
 
 
+def test_a_resumed_job_s_wall_time_covers_its_earlier_processes(project):
+    """Killed late, then resumed: wall_time_s holds the first process's epochs too (their
+    seconds, from the resumed history), not the last process's few epochs only."""
+    write_params(project, train__max_epochs=40, train__patience=100, model__hidden=[1000, 1000],
+                 tracking__enabled=False)
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    job = subprocess.Popen([sys.executable, "-m", "rectifier", "train", *JOB, "--out", "cut",
+                            "--threads", "1"], cwd=project, stderr=subprocess.DEVNULL)
+    checkpoint, deadline = project / "cut/resume.pt", time.time() + 300
+    while job.poll() is None and time.time() < deadline and not (
+            checkpoint.exists() and torch.load(checkpoint, weights_only=True)["epoch"] >= 35):
+        time.sleep(0.2)
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    assert not (project / "cut/metrics.json").exists(), "the job ended before it was killed"
+    started = time.time()
+    assert "resuming from" in train(project, "cut").stderr
+    last_process = time.time() - started
+    seconds = pd.read_csv(project / "cut/history.csv")["seconds"]
+    wall = json.loads((project / "cut/metrics.json").read_text())["wall_time_s"]
+    assert seconds.sum() > last_process, "the first process's epochs should outweigh the last's"
+    assert wall >= seconds.sum()
+
+
 def test_larger_budget_extends_a_finished_run_and_a_smaller_one_restarts(digits):
     train(digits, "grown")                                    # max_epochs 2
     write_params(digits, train__max_epochs=4, tracking__enabled=False)

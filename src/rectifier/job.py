@@ -101,11 +101,16 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
                         "fine-tuned from a pre-trained stack" if stack else
                         "trained from Glorot's initialisation",
                         init="dae" if stack else "glorot_uniform")
+    ran = []                                        # the epochs this process runs
+
+    def on_epoch(row: dict) -> None:
+        ran.append(row)
+        tracked.log_epoch(_per_epoch(row), row["epoch"])
+
     try:
         state, stopped = fit(model, (tensors["x_train"], tensors["y_train"]),
                              (tensors["x_valid"], tensors["y_valid"]), cfg, job.seed,
-                             out / "resume.pt", fingerprint,
-                             on_epoch=lambda row: tracked.log_epoch(_per_epoch(row), row["epoch"]))
+                             out / "resume.pt", fingerprint, on_epoch=on_epoch)
     except BaseException as err:        # killed by a signal too: the run says why it ended
         tracked.fail(f"{type(err).__name__}: {err}")
         raise
@@ -130,8 +135,8 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
         "n_train": len(splits.y_train), "n_labelled": len(labelled),
         "n_valid": len(splits.y_valid),
         "n_test": len(splits.y_test), "classes": splits.classes,
-        **_provenance(started, device, splits), "code_sha256": settings["code_sha256"],
-        "fingerprint": fingerprint,
+        **_provenance(started - _earlier_s(state.history, ran), device, splits),
+        "code_sha256": settings["code_sha256"], "fingerprint": fingerprint,
     }
     checkpoint = {"model": state.best_model, "settings": settings, "params": params.raw}
     atomic.write_with(out / "checkpoint.pt", lambda handle: torch.save(checkpoint, handle))
@@ -170,12 +175,17 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     signs = stack_signs(hidden, job.activation, cfg, params.train.sign_trick, device)
     tracked = _open_run(params, job, out, asdict(cfg), {"stage": "pretrain"}, device, splits,
                         prepared, "a stack of denoising auto-encoders")
+    ran = []                                        # the epochs this process runs
+
+    def on_epoch(row: dict) -> None:
+        ran.append(row)
+        tracked.log_epoch({f"train_recon_loss_l{row['layer']}": row["recon_loss"],
+                           f"train_l1_l{row['layer']}": row["l1"]}, row["epoch"],
+                          system_step=(row["layer"] - 1) * cfg.epochs + row["epoch"])
+
     try:
         stack = pretrain(inputs, hidden, job.activation, cfg, job.seed, resume, fingerprint,
-                         signs, valid=tensors["x_valid"], on_epoch=lambda row: tracked.log_epoch(
-                             {f"train_recon_loss_l{row['layer']}": row["recon_loss"],
-                              f"train_l1_l{row['layer']}": row["l1"]}, row["epoch"],
-                             system_step=(row["layer"] - 1) * cfg.epochs + row["epoch"]))
+                         signs, valid=tensors["x_valid"], on_epoch=on_epoch)
     except BaseException as err:
         tracked.fail(f"{type(err).__name__}: {err}")
         raise
@@ -195,8 +205,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
         "input_scale": stack.scales,      # text recipe: what each layer's input was divided by
         "hidden": list(hidden), **asdict(cfg),
         "n_train": len(splits.y_train), "n_pretrain": len(inputs),
-        **_provenance(started, device, splits), "code_sha256": settings["code_sha256"],
-        "fingerprint": fingerprint,
+        **_provenance(started - _earlier_s(stack.history, ran), device, splits),
+        "code_sha256": settings["code_sha256"], "fingerprint": fingerprint,
     }
     payload = {"encoders": stack.encoders, "settings": settings,
                "signed": signs[0] is not None, "diverged": stack.diverged or None}
@@ -260,10 +270,16 @@ def _layer_measures(layers: list[dict]) -> dict:
 
 def _provenance(started: float, device: torch.device, splits) -> dict:
     return {"wall_time_s": time.time() - started, "peak_rss_mb": _peak_mb(),
-            "device": device.type,
+            "device": device.type, "threads": torch.get_num_threads(),
             "device_name": provenance.device_name(device), **provenance.versions(),
             **provenance.where(),
             "git_commit": provenance.git_commit(), "data_sha256": splits.sha256}
+
+
+def _earlier_s(history: list[dict], ran: list[dict]) -> float:
+    """The epochs' time of a resumed job's earlier processes (every history row but the `ran`
+    this one added), so that wall_time_s covers the whole job, not its last process only."""
+    return sum(row["seconds"] for row in history[:len(history) - len(ran)])
 
 
 def _peak_mb() -> float:
