@@ -60,6 +60,14 @@ def test_figure_4_says_where_pre_training_helps():
     said = experiments.labels_claims(experiments.label_curves(frame(even)), margin=0.2)
     assert [c.verdict for c in said] == ["not consistent", "not consistent"]
     assert "still gains from it" in experiments.sentence(said)
+    # pre-training hurts at every fraction: it does not help with few labels, and the rectifier
+    # with all labels needs none (losing by it is needing none)
+    hurt = [run(pretraining=p, fraction=f, seed=s, error=e) for f in (0.01, 1.0) for s in (1, 2)
+            for p, e in (("none", 8.0), ("dae", 10.0 if f < 1 else 9.0))]
+    said = experiments.labels_claims(experiments.label_curves(frame(hurt)), margin=0.2)
+    assert [c.verdict for c in said] == ["not consistent", "consistent"]
+    assert "does not help with the fewest labels" in said[0].sentence
+    assert said[1].sentence.endswith("needs no pre-training (it costs 1.00 points)")
     assert figures.label_curves(curves)[:4] == b"\x89PNG"
 
 
@@ -73,12 +81,30 @@ def test_smoothness_ranks_the_scaled_softplus_by_its_sharpness():
     said = experiments.smoothness_claim(table, 0.2)
     assert said.verdict == "consistent" and said.ours.startswith("rank correlation -1.00")
     worse = [r if r["activation"] != "rectifier" else {**r, "test_error_pct": 2.5} for r in rows]
-    assert experiments.smoothness_claim(experiments.smoothness(frame(worse)), 0.2).verdict == \
-        "not consistent"
+    said = experiments.smoothness_claim(experiments.smoothness(frame(worse)), 0.2)
+    assert said.verdict == "not consistent" and "the rectifier is beyond the margin" in said.sentence
+    # no rectifier, or no rank order: nothing to judge
+    scaled = frame([r for r in rows if r["activation"] != "rectifier"])
+    assert experiments.smoothness_claim(experiments.smoothness(scaled), 0.2).verdict == \
+        "cannot judge"
+    tied = frame([{**r, "test_error_pct": 1.5} for r in rows])
+    assert "no rank order" in experiments.smoothness_claim(experiments.smoothness(tied), 0.2).sentence
     assert figures.smoothness(table)[:4] == b"\x89PNG"
     # One softplus alone is no smoothness experiment; nor are pre-trained runs alone.
     assert experiments.smoothness(frame([run(activation="softplus"), run()])).empty
     assert experiments.smoothness(frame([run(pretraining="dae")])).empty
+
+
+def test_claims_are_judged_per_data_set_with_its_margin():
+    """A data set that ran no experiment gets no claim, even beside one that did."""
+    sweep = [run(activation=a, seed=s, error=e) for a, e in (
+        ("softplus", 1.8), ("softplus_a3", 1.6), ("rectifier", 1.5)) for s in (1, 2)]
+    table1_only = [run(activation=a, dataset="digits", error=3.0)
+                   for a in ("softplus", "rectifier")]
+    found = experiments.claims(frame(sweep + table1_only), {"default": 0.5, "mnist": 0.2})
+    assert list(found) == ["smoothness"]
+    assert [(c.dataset, c.verdict, c.seeds) for c in found["smoothness"]] == [
+        ("mnist", "consistent", 2)]
 
 
 @pytest.mark.parametrize("rows", [[run()], [run(l1=0.0), run(l1=0.001, activation="tanh")]])

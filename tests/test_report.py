@@ -284,6 +284,25 @@ def test_what_is_left_of_a_published_run(tmp_path):
     assert (root / choice).read_bytes() == (runs / choice).read_bytes()
 
 
+def test_an_experiment_s_run_is_published_from_its_outputs_folder(tmp_path):
+    """An experiment's config puts its jobs under `outputs`: publish copies them from there,
+    and what is left comes out as the targets Snakemake makes there."""
+    import yaml
+    from helpers import tiny_raw
+    folder, root = tmp_path / "published", tmp_path / "project"
+    folder.mkdir()
+    (folder / "params.yaml").write_text(yaml.safe_dump(tiny_raw(
+        outputs="experiments/smoothness", activations=["softplus", "rectifier"], train__lr=0.1)))
+    write_run(root / "experiments/smoothness/results", dataset="digits", activation="softplus",
+              lr=0.1, hidden=[32, 32], sparsity=(0, 0), dead=(0, 0))
+    said = rectifier("publish", folder, "--root", root, cwd=tmp_path).stdout
+    assert said.startswith("2 file(s) new or changed")
+    assert (folder / "runs/results/digits/softplus/none/lr0.1/seed1/metrics.json").exists()
+    left = rectifier("publish", folder, "--root", root, "--pending", cwd=tmp_path).stdout
+    assert left.split() == ["experiments/smoothness/results/digits/rectifier/none/lr0.1/seed1/"
+                            "metrics.json"]
+
+
 def test_the_headline_judges_the_papers_cells_and_claims_first(rendered):
     """Before any other section: a tally of Table 1's verdicts per paper data set, the paper's
     comparisons and the sparsity figure, ours beside the paper's, each linking to its section."""

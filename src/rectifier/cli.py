@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "published folder, and render its tables and report from them")
     publish.add_argument("folder", type=Path, help="reports/published/<name>")
     publish.add_argument("--root", type=Path, default=Path("."),
-                         help="the run's folder, holding results/ and pretrained/ (default: .)")
+                         help="the run's project folder; its jobs lie under the `outputs` "
+                         "folder of the published params.yaml (default: .)")
     publish.add_argument("--render-only", action="store_true",
                          help="render from the folder's runs/ without copying anything")
     publish.add_argument("--pending", action="store_true",
@@ -178,7 +179,7 @@ def _publish(_, args) -> None:
         print("\n".join(publish.pending(params, args.folder / "runs", args.root)))
         return
     if not args.render_only:
-        copied = publish.publish(args.root, args.folder / "runs")
+        copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
     publish.render(params, args.folder)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from rectifier import paper
+from rectifier import paper, tables
 from rectifier.names import family, sharpness
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
 
@@ -28,6 +28,7 @@ class Claim(NamedTuple):
     paper: str          # the paper's figure, short
     verdict: str        # consistent | not consistent | cannot judge
     sentence: str       # the report's verdict, with the figures that decide it
+    seeds: int          # the fewest seeds behind a point: the verdict reads means of them
 
 
 def _dataset(frame: pd.DataFrame) -> str:
@@ -62,7 +63,8 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
                                        sparsity=("sparsity_pct_mean", "mean"))
     below, above = by_l1[by_l1["sparsity"] < KNEE], by_l1[by_l1["sparsity"] >= KNEE]
     claim = Claim(_dataset(networks), f"test error flat until about {KNEE:.0f}% exact sparsity "
-                  "(Figure 3)", "", f"flat until about {KNEE:.0f}%", CANNOT, "")
+                  "(Figure 3)", "", f"flat until about {KNEE:.0f}%", CANNOT, "",
+                  int(networks.groupby("l1").size().min()))
     if len(below) < 2:
         return claim._replace(sentence=f"Cannot judge: fewer than two L1 values leave the "
                               f"networks under {KNEE:.0f}% exact sparsity.")
@@ -103,10 +105,12 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
-    """One data set's curves: pre-training helps most with few labels (its gain at the fewest
-    labels above its gain with all of them, by more than `margin`), per activation; with all
-    labels the rectifier needs none (its gain there within `margin`)."""
+    """One data set's curves: pre-training helps most with few labels (it gains more than
+    `margin` at the fewest labels, and more there than with all of them, by more than
+    `margin`), per activation; with all labels the rectifier needs none (it gains at most
+    `margin` there: losing by pre-training is needing none too)."""
     claims, dataset = [], _dataset(curves)
+    seeds = int(curves["n_seeds"].min())
     for activation, g in curves.groupby("activation", sort=False):
         both = g.pivot(index="label_fraction", columns="pretraining", values="test_error_mean")
         if not {"none", "dae"} <= set(both.columns):
@@ -115,33 +119,36 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
         if len(gain) < 2:
             continue
         few, full = gain.iloc[0], gain.iloc[-1]
-        more = few - full > margin
-        claims.append(Claim(
-            dataset, f"{activation}: pre-training helps most with few labels (Figure 4)",
-            f"gain {few:+.2f} at {gain.index[0]:.0%}, {full:+.2f} at {gain.index[-1]:.0%}",
-            "larger gain with fewer labels", CONSISTENT if more else NOT_CONSISTENT,
-            f"{activation}: pre-training gains {few:+.2f} points at {gain.index[0]:.0%} of the "
-            f"labels and {full:+.2f} at {gain.index[-1]:.0%}, " + (
-                "helping more with fewer labels" if more else
-                f"not more with fewer labels (margin {margin:g})")))
+        at = f"{few:+.2f} points at {gain.index[0]:.0%} of the labels and {full:+.2f} at " \
+             f"{gain.index[-1]:.0%}"
+        if few <= margin:
+            verdict, said = NOT_CONSISTENT, f"does not help with the fewest labels (margin {margin:g})"
+        elif few - full <= margin:
+            verdict, said = NOT_CONSISTENT, f"not more with fewer labels (margin {margin:g})"
+        else:
+            verdict, said = CONSISTENT, "helping more with fewer labels"
+        claims.append(Claim(dataset, f"{activation}: pre-training helps most with few labels "
+                            "(Figure 4)", f"gain {few:+.2f} at {gain.index[0]:.0%}, {full:+.2f} "
+                            f"at {gain.index[-1]:.0%}", "larger gain with fewer labels", verdict,
+                            f"{activation}: pre-training gains {at}, {said}", seeds))
         if activation == "rectifier" and gain.index[-1] == 1.0:
-            needless = abs(full) <= margin
+            needless = full <= margin
             claims.append(Claim(
-                dataset, "with all labels the rectifier needs no pre-training (Figure 4)",
+                dataset, "rectifier: with all labels, no need of pre-training (Figure 4)",
                 f"gain {full:+.2f}", "no gain", CONSISTENT if needless else NOT_CONSISTENT,
                 "with all labels the rectifier " + (
+                    f"needs no pre-training (it costs {-full:.2f} points)" if full < -margin else
                     "needs no pre-training (its gain within the margin)" if needless else
-                    ("still gains from it" if full > 0 else "loses by it"))))
+                    "still gains from it"), seeds))
     return claims or [Claim(dataset, "pre-training helps most with few labels (Figure 4)", "",
                             "larger gain with fewer labels", CANNOT,
-                            "cannot judge: no activation was run with and without "
-                            "pre-training at two fractions")]
+                            "Cannot judge: no activation was run with and without "
+                            "pre-training at two fractions", seeds)]
 
 
 def sentence(claims: list[Claim]) -> str:
     """The report's one-sentence verdict of an experiment's claims on one data set."""
-    said = "; ".join(c.sentence.rstrip(".") for c in claims) + "."
-    return said[0].upper() + said[1:]
+    return "; ".join(c.sentence.rstrip(".") for c in claims) + "."
 
 
 # ----------------------------------------------------------------------------- smoothness
@@ -173,29 +180,37 @@ def smoothness(runs: pd.DataFrame) -> pd.DataFrame:
 def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
     """The sharper, the better (one data set): the mean test error falls as a grows (Spearman's
     rank correlation of a and the mean), the rectifier lowest or within `margin` of the lowest."""
-    rho = spearmanr(table["a"].replace(math.inf, 1e9), table["test_error_mean"]).statistic
-    best = table["test_error_mean"].min()
+    claim = Claim(_dataset(table), "the sharper the non-linearity, the lower the error "
+                  "(smoothness)", "", "falls as a grows (NORB: " + ", ".join(
+                      f"{e:.2f}" for e in paper.SMOOTHNESS_ERRORS.values()) + ")", CANNOT, "",
+                  int(table["n_seeds"].min()))
     rectifier = table.loc[np.isinf(table["a"]), "test_error_mean"]
-    sharp = not rectifier.empty and rectifier.iloc[0] - best <= margin
-    gap = "" if rectifier.empty else f"{rectifier.iloc[0] - best:+.2f}"
-    verdict = CONSISTENT if rho < 0 and sharp else NOT_CONSISTENT
-    return Claim(_dataset(table), "the sharper the non-linearity, the lower the error "
-                 "(smoothness)", f"rank correlation {rho:+.2f}"
-                 + (f"; rectifier {gap} from the best" if gap else ""),
-                 "NORB: " + ", ".join(f"{e:.2f}" for e in paper.SMOOTHNESS_ERRORS.values()),
-                 verdict, f"{verdict} (rank correlation of a and the test error {rho:+.2f}"
-                 + (f"; the rectifier {gap} points from the best" if gap else "") + ")")
+    if rectifier.empty or table["test_error_mean"].nunique() < 2:
+        return claim._replace(sentence="Cannot judge: " + (
+            "no rectifier network (a → ∞) was run" if rectifier.empty else
+            "the mean test errors are all equal, so they have no rank order"))
+    rho = spearmanr(table["a"].replace(math.inf, 1e9), table["test_error_mean"]).statistic
+    gap = rectifier.iloc[0] - table["test_error_mean"].min()
+    falls, sharp = rho < 0, gap <= margin
+    verdict = CONSISTENT if falls and sharp else NOT_CONSISTENT
+    why = "" if verdict == CONSISTENT else ": " + " and ".join(
+        [*([] if falls else ["the error does not fall as a grows"]),
+         *([] if sharp else [f"the rectifier is beyond the margin of {margin:g} from the best"])])
+    return claim._replace(
+        ours=f"rank correlation {rho:+.2f}; rectifier {gap:+.2f} from the best", verdict=verdict,
+        sentence=f"{verdict.capitalize()}{why} (rank correlation of a and the test error "
+                 f"{rho:+.2f}; the rectifier {gap:+.2f} points from the best)")
 
 
 def claims(runs: pd.DataFrame, margins: Mapping[str, float]) -> dict[str, list[Claim]]:
-    """Every claim of the other experiments that the runs hold, per experiment and data set,
-    judged with each data set's margin: what the report's sections and headline say."""
+    """Every claim of the other experiments that each data set's runs hold, judged with its
+    margin: what the report's sections and headline say."""
     found: dict[str, list[Claim]] = {}
-    margin = lambda g: float(margins.get(_dataset(g), margins["default"]))
-    for key, table, judge in (
-            ("figure3", sparsity_sweep(runs), lambda g: [sparsity_claim(g, margin(g))]),
-            ("figure4", label_curves(runs), lambda g: labels_claims(g, margin(g))),
-            ("smoothness", smoothness(runs), lambda g: [smoothness_claim(g, margin(g))])):
-        if len(table):
-            found[key] = [c for _, g in table.groupby("dataset", sort=False) for c in judge(g)]
+    for dataset, g in runs.groupby("dataset", sort=False):
+        for key, table, judge in (
+                ("figure3", sparsity_sweep(g), lambda t, m: [sparsity_claim(t, m)]),
+                ("figure4", label_curves(g), labels_claims),
+                ("smoothness", smoothness(g), lambda t, m: [smoothness_claim(t, m)])):
+            if len(table):
+                found.setdefault(key, []).extend(judge(table, tables.margin(margins, dataset)))
     return found

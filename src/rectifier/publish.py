@@ -58,30 +58,36 @@ def render(params: Params, folder: str | Path) -> dict:
 def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
     """What is left of a published run, as `snakemake <targets>` takes it on any machine: the
     metrics.json of each training job of `params` not published in `runs`, relative to the run's
-    folder `root`. Published jobs are not targets, so Snakemake does not redo them for want of
-    the checkpoints and stacks that were never committed. The choices (rate.json) are copied into
-    `root` from `runs`, or made as the workflow's checkpoints make them once every candidate is
-    published; the seeds that wait on a choice not yet made are left out until it is."""
-    runs, root = Path(runs), Path(root)
+    project folder `root` (under its `outputs` folder). Published jobs are not targets, so
+    Snakemake does not redo them for want of the checkpoints and stacks that were never
+    committed. The choices (rate.json) are copied into the outputs folder from `runs`, or made
+    as the workflow's checkpoints make them once every candidate is published; the seeds that
+    wait on a choice not yet made are left out until it is."""
+    runs, out = Path(runs), outputs(params, root)
     choosers, targets = params.candidate_seeds(), []
     for d in params.datasets:
         for a in params.activations:
             if "dae" in params.pretraining and len(params.pretraining_rates) > 1:
-                _choice(runs, root, Path("pretrained", d, a), "pretrain", [
+                _choice(runs, out, Path("pretrained", d, a), "pretrain", [
                     Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
                     for x in params.pretraining_rates for s in choosers])
             for p, (l1, f) in product(params.pretraining, params.sweep_points):
                 for s in params.seeds:
                     rates = list(params.learning_rates)
                     if s not in choosers and len(rates) > 1:
-                        chosen = _choice(runs, root, Path("results", d, a, p, variant(l1, f)),
+                        chosen = _choice(runs, out, Path("results", d, a, p, variant(l1, f)),
                                          "train", [
                             Path("results", job_id(d, a, p, x, c, l1, f), "metrics.json")
                             for x in params.learning_rates for c in choosers])
                         rates = [chosen] if chosen is not None else []
                     targets += [Path("results", job_id(d, a, p, x, s, l1, f), "metrics.json")
                                 for x in rates]
-    return [t.as_posix() for t in targets if not (runs / t).exists()]
+    return [(Path(params.raw.get("outputs", ".")) / t).as_posix() for t in targets if not (runs / t).exists()]
+
+
+def outputs(params: Params, root: str | Path) -> Path:
+    """Where a run's jobs lie: its `outputs` folder (an experiment's) under the project `root`."""
+    return Path(root, params.raw.get("outputs", "."))
 
 
 def _choice(runs: Path, root: Path, folder: Path, kind: str,

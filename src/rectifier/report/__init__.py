@@ -79,7 +79,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     claims = experiment_claims(all_runs, margins)
     top = headline(loaded, {**HEADINGS, **experiments.HEADINGS}, claims)
     if len(top):
-        doc.para("Each of the paper's claims and cells that these runs can judge: ours beside "
+        doc.para("Each of the paper's claims and cells that these runs bear on: ours beside "
                  "the paper's, and the verdict (Table 1's rule for its cells, each experiment's "
                  "in its section). Each row links to its section.")
         doc.table(top)

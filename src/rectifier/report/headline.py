@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from rectifier.experiments import Claim
+from rectifier.experiments import CANNOT, Claim
 from rectifier.report.page import anchor
 from rectifier.report.views import paper_cell
 
@@ -43,7 +43,9 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
                      f"{r['sparsity_mean']:.1f}", f"{r['paper']:.1f}",
                      "no rule: the paper gives one figure, no spread"))
     for key, judged in (claims or {}).items():
-        rows += [(link(f"{c.dataset}: {c.claim}", key), c.ours, c.paper, c.verdict)
+        rows += [(link(f"{c.dataset}, {c.claim}", key), c.ours, c.paper,
+                  c.verdict + ("" if c.verdict == CANNOT else
+                               f" (means of {c.seeds} seed{'s' * (c.seeds != 1)})"))
                  for c in judged]
     return pd.DataFrame(rows, columns=["claim or cell", "ours", "paper", "verdict"])
 
