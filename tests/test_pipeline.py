@@ -279,6 +279,7 @@ def test_candidate_rates_run_on_the_first_seed_and_the_others_follow_its_choice(
     report = (tmp_path / "reports/report.md").read_text()
     assert "chosen per activation" in report
     assert "(selection.seeds: first)" in report and "3 fine-tuning jobs instead of 4" in report
+    assert re.search(r"instead of 4, about \d+\.\d\d core-hours saved at the \d+ s a job", report)
     assert jobs_to_run(tmp_path) == {}
 
 
