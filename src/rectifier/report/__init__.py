@@ -22,7 +22,7 @@ from rectifier import tables as tbl
 from rectifier.deviations import detect_deviations
 from rectifier.experiments import claims as experiment_claims
 from rectifier.names import ALL_LABELS, TABLE1_L1
-from rectifier.report import experiments, text, views
+from rectifier.report import experiments, findings, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
@@ -83,6 +83,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "the paper's, and the verdict (Table 1's rule for its cells, each experiment's "
                  "in its section). Each row links to its section.")
         doc.table(top)
+        if top["claim or cell"].str.contains("finding").any():
+            doc.para(findings.RULE)
     else:
         doc.para(unjudged(runs))
     doc.contents()

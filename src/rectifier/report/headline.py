@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from rectifier.experiments import CANNOT, Claim
+from rectifier.report.findings import findings
 from rectifier.report.page import anchor
 from rectifier.report.views import paper_cell
 
@@ -16,11 +17,14 @@ VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive")
 
 def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
              claims: Mapping[str, list[Claim]] | None = None) -> pd.DataFrame:
-    """Rows: Table 1's cells per data set (a tally of verdicts), the comparisons of activations,
+    """Rows: the paper's three MNIST findings (report.findings), Table 1's cells per data set (a
+    tally of verdicts), the comparisons of activations,
     the effect of pre-training, exact sparsity, and the other experiments' claims (from
     rectifier.experiments.claims); `sections` names the heading of each."""
     link = lambda text, key: f"[{text}](#{anchor(sections[key])})"
-    rows = []
+    found = findings(loaded)
+    rows = [(link(f"mnist, finding {i}: {finding}", key), ours, paper_side, verdict)
+            for i, finding, ours, paper_side, verdict, key in found]
     t1 = loaded["table1"]
     for dataset, g in t1[t1["paper"].notna()].groupby("dataset", sort=False):
         tally = Counter(v.split(" (")[0] for v in g["verdict"])   # inconclusive (1 seed; ...)
@@ -37,7 +41,10 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
                              paper_cell(r["paper_difference"], r["paper_provisional"],
                                         signed=True), r["verdict"]))
     sp = loaded["sparsity"]
+    judged = {("mnist", "rectifier", "none")} if any(row[0] == 3 for row in found) else set()
     for r in sp[sp["paper"].notna()].to_dict("records"):
+        if (r["dataset"], r["activation"], r["pretraining"]) in judged:
+            continue                                # finding 3 above says it
         rows.append((link(f"{r['dataset']}, {r['activation']} ({r['pretraining']}): exact "
                           "sparsity %", "sparsity"),
                      f"{r['sparsity_mean']:.1f}", f"{r['paper']:.1f}",
