@@ -125,8 +125,10 @@ def test_declared_time_grows_with_the_budget_and_covers_a_measured_mnist_job():
     assert runtime_min("mnist", mnist, 50) < runtime_min("mnist", mnist, 100)
     assert runtime_min("mnist", mnist, 30, pretraining=True) < runtime_min(
         "mnist", mnist, 60, pretraining=True)
-    # The protocol run's 100-epoch jobs took 46 to 71 minutes here (their published wall_time_s).
-    assert runtime_min("mnist", mnist, 100) >= 71
+    # The protocol run's 100-epoch jobs took 45 to 89 minutes here (their epochs' seconds, the
+    # pauses for the test suite included; two resumed jobs' wall_time_s counted the last
+    # process only).
+    assert runtime_min("mnist", mnist, 100) >= 89
     assert runtime_min("norb", (4000, 2000), 10, classes=6) > runtime_min("mnist", mnist, 10)
 
 
@@ -279,7 +281,7 @@ def test_candidate_rates_run_on_the_first_seed_and_the_others_follow_its_choice(
     report = (tmp_path / "reports/report.md").read_text()
     assert "chosen per activation" in report
     assert "(selection.seeds: first)" in report and "3 fine-tuning jobs instead of 4" in report
-    assert re.search(r"instead of 4, about \d+\.\d\d core-hours saved at the \d+ s a job", report)
+    assert re.search(r"instead of 4, saving about \d+\.\d\d core-hours", report)
     assert jobs_to_run(tmp_path) == {}
 
 

@@ -320,3 +320,17 @@ def test_the_headline_judges_the_papers_cells_and_claims_first(rendered):
                      r"exact zeros\]\(#exact-sparsity\)\s+\|\s+85\.0%\s+\|\s+83\.4%\s+\|", headline)
     assert "finding 2" not in headline and "exact sparsity %" not in headline
     assert "**Contents:** [Headline](#headline) · [Runs](#runs)" in md
+
+
+def test_the_seeds_first_deviation_costs_the_skipped_jobs_at_their_candidates_time(tmp_path):
+    """Seed 1 ran rates 0.1 (chosen) and 0.01; seeds 2 and 3 ran 0.1 only: the 2 skipped jobs
+    are costed at the time of the candidate not chosen (300 s on 2 threads each)."""
+    from rectifier.deviations import _chosen_on_first_seed
+    root = tmp_path / "results"
+    write_run(root, activation="tanh", seed=1, lr=0.1, test_error=1.5, wall_time_s=100.0)
+    write_run(root, activation="tanh", seed=1, lr=0.01, test_error=2.5, wall_time_s=300.0,
+              threads=2)
+    for seed in (2, 3):
+        write_run(root, activation="tanh", seed=seed, lr=0.1, test_error=1.5, wall_time_s=100.0)
+    said = _chosen_on_first_seed(collect(root))
+    assert "4 fine-tuning jobs instead of 6, saving about 0.33 core-hours" in said

@@ -7,7 +7,8 @@ from collections import Counter
 import pandas as pd
 
 from rectifier import paper
-from rectifier.selection import groups, selected_runs
+from rectifier.runs import threads
+from rectifier.selection import groups, mark_selected, selected_runs
 from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
 
@@ -114,21 +115,25 @@ PAPER_GRID = {0.1, 0.01, 0.001, 0.0001}
 
 def _chosen_on_first_seed(runs: pd.DataFrame) -> str:
     """selection.seeds `first`, read off the runs: configurations whose seeds did not all run
-    every rate, with the jobs this saved against the whole grid."""
-    ran, whole, partial = 0, 0, 0
-    for _, g in groups(runs):
+    every rate, with the jobs this saved against the whole grid and what they would have cost:
+    each skipped job at the mean core time of its configuration's candidates not chosen, which
+    are the same jobs on the seeds that chose."""
+    ran, whole, partial, saved_s = 0, 0, 0, 0.0
+    for _, g in groups(mark_selected(runs)):
         rates, seeds = g["lr"].nunique(), g["seed"].nunique()
         ran, whole = ran + len(g), whole + rates * seeds
-        partial += len(g) < rates * seeds
+        if len(g) < rates * seeds:
+            partial += 1
+            others = g[~g["selected"]]
+            saved_s += (rates * seeds - len(g)) * (others["wall_time_s"] * threads(others)).mean()
     if not partial:
         return ""
-    mean = runs["wall_time_s"].mean()
     return (f"In {partial} configuration(s) the learning rate was chosen on the seeds that ran "
             "every rate (selection.seeds: first), and the other seeds ran the chosen rate only, "
             "where the paper's grid runs every rate on every seed: "
-            f"{ran} fine-tuning jobs instead of {whole}, about "
-            f"{(whole - ran) * mean / 3600:.2f} core-hours saved at the {mean:.0f} s a job took "
-            "on average.")
+            f"{ran} fine-tuning jobs instead of {whole}, saving about {saved_s / 3600:.2f} "
+            "core-hours (each job skipped at the mean time of its configuration's candidates "
+            "not chosen).")
 
 
 def _pretraining_facts(pre: pd.DataFrame | None) -> str:

@@ -253,11 +253,19 @@ def smoothness(table: pd.DataFrame) -> bytes:
         ax.errorbar([at_x(a) for a in g["a"]], g["test_error_mean"],
                     yerr=g["test_error_sd"].fillna(0), marker="o", color=_colour("softplus"),
                     capsize=3, label="ours")
-        # NORB's errors are 8 times MNIST's: on their own axis, so both curves show their shape
+        # NORB's errors are 8 times MNIST's: on their own axis, spanning as many points as
+        # ours, so a slope means the same number of points on both
         published, style = paper.SMOOTHNESS_ERRORS, dict(marker="D", color=PAPER, linestyle="--")
         norb = ax.twinx()
         norb.plot([at_x(a) for a in published], list(published.values()), **style)
         norb.set_ylabel("paper's NORB test error (%)")
+        ours = (g["test_error_mean"] - g["test_error_sd"].fillna(0)).min(), \
+            (g["test_error_mean"] + g["test_error_sd"].fillna(0)).max()
+        theirs = min(published.values()), max(published.values())
+        span = 1.1 * max(ours[1] - ours[0], theirs[1] - theirs[0])
+        for axis, (low, high) in ((ax, ours), (norb, theirs)):
+            middle = (low + high) / 2
+            axis.set_ylim(middle - span / 2, middle + span / 2)
         ax.plot([], [], label="paper (NORB, right axis)", **style)     # its legend entry
         ax.set_xscale("log")
         ax.set_xticks(ticks, [("rectifier" if t == right else f"{t:g}") for t in ticks])

@@ -70,6 +70,7 @@ def collect(source: str | Path | Iterable[str | Path]) -> pd.DataFrame:
         job = job_id(m["dataset"], m["activation"], m["pretraining"], m["lr"], int(m["seed"]),
                      m["l1"], m["label_fraction"])
         row = _flatten(m, path, job, TRAINING_KEYS)
+        row["wall_time_s"] = _whole_time(m, path)
         if m.get("diverged"):       # its unmeasured values are left out: NaN in the frame
             row["valid_error_pct"] = math.inf
         rows.append(row)
@@ -86,10 +87,24 @@ def collect_pretraining(source: str | Path | Iterable[str | Path]) -> pd.DataFra
         m = _read_metrics(path, PRETRAINING_KEYS)
         job = pretraining_job_id(m["dataset"], m["activation"], m["lr"], int(m["seed"]))
         row = _flatten(m, path, job, PRETRAINING_KEYS)
+        row["wall_time_s"] = _whole_time(m, path)
         if m.get("diverged"):
             row["valid_recon_loss_l1"] = math.inf
         rows.append(row)
     return _ordered(_unique(pd.DataFrame(rows)), by=["lr", "seed"], ascending=[False, True])
+
+
+def _whole_time(m: dict, path: Path) -> float:
+    """A job's time: its wall_time_s, or its epochs' seconds (history.csv) where more: a job
+    resumed by code before 2026-11-30 recorded its last process's time only."""
+    history = path.parent / "history.csv"
+    epochs = pd.read_csv(history, usecols=["seconds"])["seconds"].sum() if history.exists() else 0
+    return max(float(m["wall_time_s"]), float(epochs))
+
+
+def threads(jobs: pd.DataFrame) -> pd.Series:
+    """torch's threads per job; 1 for a job from before they were recorded (the workflow's)."""
+    return jobs["threads"].fillna(1) if "threads" in jobs else pd.Series(1, index=jobs.index)
 
 
 def _paths(source, caller: str) -> list[Path]:

@@ -201,7 +201,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.heading("Protocol")
     doc.table(views.protocol(runs, lrs))
     doc.heading("Compute")
-    doc.table(views.compute(all_runs, pretraining, histories, pretraining_histories))
+    doc.table(views.compute(all_runs, pretraining))
     doc.heading("Software and code")
     doc.table(views.software(runs))
 

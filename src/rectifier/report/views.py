@@ -3,12 +3,12 @@ returns the columns a reader sees, numbers formatted once here."""
 from __future__ import annotations
 
 import platform
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from rectifier import paper
+from rectifier.runs import threads
 from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
 
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
@@ -235,22 +235,10 @@ def protocol(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "ours (from the runs)", "paper"])
 
 
-def job_seconds(jobs: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) -> pd.Series:
-    """Each job's time: its wall_time_s, or the sum of its epochs' seconds where that is larger
-    (a job resumed by code before 2026-11-30 recorded its last process's time only)."""
-    epochs = [histories[j]["seconds"].sum() if j in histories else 0.0 for j in jobs["job_id"]]
-    return pd.Series(np.maximum(jobs["wall_time_s"].to_numpy(float), epochs), index=jobs.index)
-
-
-def _threads(jobs: pd.DataFrame) -> pd.Series:
-    """torch's threads per job; 1 for a job from before they were recorded (the workflow's)."""
-    return jobs["threads"].fillna(1) if "threads" in jobs else pd.Series(1, index=jobs.index)
-
-
-def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
-            histories: Mapping[str, pd.DataFrame] | None = None,
-            pre_histories: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    wall = job_seconds(runs, histories or {})
+def compute(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
+    """Where and how long the jobs ran: wall time (runs.collect counts every process of a
+    resumed job) and core-hours."""
+    wall = runs["wall_time_s"]
     device_names = [f"{d}: {n}" if isinstance(n, str) else d
                     for d, n in zip(runs["device"], runs["device_name"])]
     rows = [("device", distinct(device_names)),
@@ -260,11 +248,11 @@ def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
     if runs["dataset"].nunique() > 1:
         rows += [(f"total wall time, {d}", seconds(wall[g.index].sum()))
                  for d, g in runs.groupby("dataset", sort=False)]
-    core_s = (wall * _threads(runs)).sum()
+    core_s = (wall * threads(runs)).sum()
     if pre is not None:
-        pre_wall = job_seconds(pre, pre_histories or {})
+        pre_wall = pre["wall_time_s"]
         rows.append(("pre-training: jobs, total wall time", f"{len(pre)}, {seconds(pre_wall.sum())}"))
-        core_s += (pre_wall * _threads(pre)).sum()
+        core_s += (pre_wall * threads(pre)).sum()
     rows.append(("compute used", f"{core_s / 3600:.2f} core-hours (each job's time × its torch "
                  "threads)"))
     if "tracking_status" in runs:
