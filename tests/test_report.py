@@ -225,19 +225,24 @@ def test_a_report_on_other_data_sets_has_no_rows_of_the_papers(tmp_path):
         assert ("| nistp" in md) == (dataset == "mnist"), dataset     # a Table 1 row
 
 
-PUBLISHED_RUNS = sorted(p.parent.name for p in (ROOT / "reports/published").glob("*/runs"))
+# Each published run, and each ablation published under one (<run>/ablations/<name>).
+PUBLISHED_RUNS = sorted(p.parent.relative_to(ROOT / "reports/published").as_posix()
+                        for p in (ROOT / "reports/published").glob("**/runs"))
 
 
 @pytest.mark.parametrize("name", PUBLISHED_RUNS)
 def test_a_published_report_renders_again_from_its_committed_runs(tmp_path, name):
     """reports/published/<name>/runs holds the small files of its jobs: `python -m rectifier
     publish --render-only` on a copy makes the committed tables, summary and report byte for
-    byte (the report names no path of the machine that rendered it)."""
+    byte (the report names no path of the machine that rendered it), its ablations' jobs
+    included."""
     assert {"digits", "mnist-protocol"} <= set(PUBLISHED_RUNS)
     published = ROOT / "reports" / "published" / name
     copy = tmp_path / name
-    shutil.copytree(published / "runs", copy / "runs")
-    shutil.copy(published / "params.yaml", copy / "params.yaml")
+    for folder in [published, *(published / "ablations").glob("*")]:
+        into = copy / folder.relative_to(published)
+        shutil.copytree(folder / "runs", into / "runs")
+        shutil.copy(folder / "params.yaml", into / "params.yaml")
     rectifier("publish", copy, "--render-only", cwd=tmp_path)
     rendered = sorted(p.relative_to(copy) for p in (copy / "tables").iterdir())
     assert rendered == sorted(p.relative_to(published) for p in (published / "tables").iterdir())

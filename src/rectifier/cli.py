@@ -182,6 +182,9 @@ def _publish(_, args) -> None:
         copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
     publish.render(params, args.folder)
+    run = publish.base(args.folder)     # an ablation's jobs show in its run's report too
+    if run is not None and (run / "params.yaml").exists():
+        publish.render(load(run / "params.yaml"), run)
 
 
 STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "choose": _choose,

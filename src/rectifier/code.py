@@ -26,8 +26,8 @@ STEPS: dict[str, tuple[str, ...]] = {
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "atomic.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "report", "experiments.py", "deviations.py", "wording.py", "figures.py",
-               "atomic.py"),
+               "report", "experiments.py", "ablations.py", "deviations.py", "wording.py",
+               "figures.py", "atomic.py"),
 }
 
 

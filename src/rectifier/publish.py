@@ -4,7 +4,8 @@ sessions and machines loses no finished job, and its tables and report render fr
 reports/published/<name>/ holds params.yaml (the merged config the run used), runs/ (a mirror
 of the run's results/ and pretrained/ with each finished job's metrics.json and history.csv and
 each choice's rate.json; never a checkpoint or a stack), and what render() makes from them: the
-tables, the report and its figures.
+tables, the report and its figures. Its ablations (rectifier.ablations) are published folders of
+their own under ablations/<name>/, set beside its jobs in its report.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 from itertools import product
 from pathlib import Path
 
-from . import atomic, report, selection, tables
+from . import ablations, atomic, report, selection, tables
 from .config import Params
 from .names import job_id, pretraining_job_id, variant
 from .runs import collect, collect_pretraining
@@ -45,14 +46,23 @@ def _copy(source: Path, base: Path, dest: Path) -> Path | None:
 
 def render(params: Params, folder: str | Path) -> dict:
     """The tables (folder/tables) and the report (folder/report.md, report.html, figures/) of a
-    published run, from its runs/ alone."""
+    published run, from its runs/ and its ablations' alone."""
     folder = Path(folder)
     metrics = sorted((folder / "runs" / "results").glob("**/metrics.json"))
-    tables.write(tables.build(collect(metrics), params.margins), folder / "tables",
-                 folder / "metrics.json")
+    runs = collect(metrics)
+    tables.write(tables.build(runs, params.margins), folder / "tables", folder / "metrics.json")
     stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))
+    ablated = ablations.load(folder)
     return report.render_from_metrics(params, metrics, folder, pretrain_metrics=stacks,
-                                      tables=folder / "tables")
+                                      tables=folder / "tables",
+                                      ablations=ablations.table(runs, ablated) if ablated else None)
+
+
+def base(folder: str | Path) -> Path | None:
+    """The published run an ablation's folder (<run>/ablations/<name>) belongs to, else None."""
+    folder = Path(folder)
+    parent = folder.resolve().parent
+    return parent.parent if parent.name == "ablations" else None
 
 
 def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
+from rectifier.ablations import EFFECT_RULE
 from rectifier.deviations import detect_deviations
 from rectifier.experiments import claims as experiment_claims
 from rectifier.names import ALL_LABELS, TABLE1_L1
@@ -50,13 +51,15 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            deviations: Iterable[str] = (), title: str = TITLE, context: str = "",
            pretraining: pd.DataFrame | None = None,
            pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
-           margins: Mapping[str, float] = tbl.DEFAULT_MARGINS) -> dict:
+           margins: Mapping[str, float] = tbl.DEFAULT_MARGINS,
+           ablations: pd.DataFrame | None = None) -> dict:
     """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
 
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
     `runs`; `deviations` are the caller's, listed before those detected from the runs.
     `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
     `margins` (params.yaml's verdicts.margin) judge the cells when the tables are built here.
+    `ablations` (rectifier.ablations.table) adds the Ablations section.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
@@ -163,6 +166,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.para("No (data set, activation) was run both with and without pre-training: there "
                  "is no effect of pre-training to measure.")
 
+    if ablations is not None and len(ablations):
+        _ablations_section(doc, ablations)
+
     doc.heading("Learning rate")
     for line in text.learning_rate_text(lrs):
         doc.para(line)
@@ -236,6 +242,16 @@ def _sweeps_section(doc: Document, all_runs: pd.DataFrame, table1: pd.DataFrame)
     doc.table(views.sweeps(tbl.sweeps(all_runs)))
 
 
+def _ablations_section(doc: Document, table: pd.DataFrame) -> None:
+    doc.heading(HEADINGS["ablations"])
+    doc.para("What a choice the paper leaves open changes in a cell: each ablation is a run of "
+             "its own, this run's config with the knobs under 'changed' set otherwise (read "
+             "from the two params.yaml files), on the first seed at the cell's chosen rate, set "
+             "beside this run's job of the same cell, rate and seed. " + EFFECT_RULE
+             + " One seed each: an effect says where to look, not how large it is on average.")
+    doc.table(views.ablations(table))
+
+
 def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
     chosen = selected_stacks(pre)
     candidates = sorted(set(pre["lr"]), reverse=True)
@@ -268,7 +284,8 @@ def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
 def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Path, *,
                         deviations: Iterable[str] = (),
                         pretrain_metrics: Iterable[str | Path] = (),
-                        tables: str | Path | None = None) -> dict:
+                        tables: str | Path | None = None,
+                        ablations: pd.DataFrame | None = None) -> dict:
     """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
     the pre-training jobs' when given, and render, with the tables the tables stage wrote to
     `tables` (built here with params' margins when None). Every number shown comes from the
@@ -283,4 +300,4 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   context=context, pretraining=pre,
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
-                  margins=params.margins if params else tbl.DEFAULT_MARGINS)
+                  margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations)

@@ -41,19 +41,20 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
                              paper_cell(r["paper_difference"], r["paper_provisional"],
                                         signed=True), r["verdict"]))
     sp = loaded["sparsity"]
-    judged = {("mnist", "rectifier", "none")} if any(row[0] == 3 for row in found) else set()
+    in_findings = ({("mnist", "rectifier", "none")} if any(row[0] == 3 for row in found)
+                   else set())
     for r in sp[sp["paper"].notna()].to_dict("records"):
-        if (r["dataset"], r["activation"], r["pretraining"]) in judged:
+        if (r["dataset"], r["activation"], r["pretraining"]) in in_findings:
             continue                                # finding 3 above says it
         rows.append((link(f"{r['dataset']}, {r['activation']} ({r['pretraining']}): exact "
                           "sparsity %", "sparsity"),
                      f"{r['sparsity_mean']:.1f}", f"{r['paper']:.1f}",
                      "no rule: the paper gives one figure, no spread"))
-    for key, judged in (claims or {}).items():
+    for key, experiment in (claims or {}).items():
         rows += [(link(f"{c.dataset}, {c.claim}", key), c.ours, c.paper,
                   c.verdict + ("" if c.verdict == CANNOT else
                                f" (means of {c.seeds} seed{'s' * (c.seeds != 1)})"))
-                 for c in judged]
+                 for c in experiment]
     return pd.DataFrame(rows, columns=["claim or cell", "ours", "paper", "verdict"])
 
 
@@ -67,4 +68,5 @@ def unjudged(runs: pd.DataFrame) -> str:
 
 HEADINGS = {"table1": "Table 1: test error (%)",
             "comparisons": "The paper's comparisons of activations",
-            "pretraining_effect": "Effect of pre-training", "sparsity": "Exact sparsity"}
+            "pretraining_effect": "Effect of pre-training", "sparsity": "Exact sparsity",
+            "ablations": "Ablations: what the paper's open choices change"}

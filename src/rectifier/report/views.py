@@ -282,3 +282,28 @@ def pretraining_rates(rates: pd.DataFrame) -> pd.DataFrame:
             for m, s in zip(rates["valid_recon_l1_mean"], rates["valid_recon_l1_sd"])],
         "diverged": rates["diverged"],
         "chosen": ["yes" if x else "" for x in rates["selected"]]})
+
+
+def ablations(table: pd.DataFrame) -> pd.DataFrame:
+    """rectifier.ablations.table as shown: each number of the cell's job → the ablated job's."""
+    arrow = lambda a, b, fmt="{:.2f}": ("" if a != a else fmt.format(a) + " → ") + fmt.format(b)
+    rate = lambda lr, chosen: f"{lr:g}" + (" (the cell's choice)" if lr == chosen else
+                                           f" (the cell chose {chosen:g})" if chosen == chosen
+                                           else " (no choice yet)")
+    return pd.DataFrame({
+        "ablation": table["ablation"], "changed": table["change"],
+        "cell": table["dataset"] + ", " + table["activation"] + ", " + table["pretraining"],
+        "seed": table["seed"], "rate": [rate(a, b) for a, b in zip(table["lr"], table["chosen_lr"])],
+        "test error: cell → ablated": [arrow(a, b) for a, b in
+                                       zip(table["test_error_base"], table["test_error"])],
+        "difference (noise sd)": ["" if d != d else f"{d:+.2f} ({n:.2f})"
+                                  for d, n in zip(table["difference"], table["noise_sd"])],
+        "effect": table["effect"],
+        "ours − paper": [arrow(a, b, "{:+.2f}") if b == b else ""
+                         for a, b in zip(table["gap_base"], table["gap"])],
+        "valid error": [arrow(a, b) for a, b in zip(table["valid_error_base"], table["valid_error"])],
+        "exact sparsity": [arrow(a, b, "{:.1f}%") for a, b in
+                           zip(table["sparsity_base"], table["sparsity"])],
+        "best epoch": [arrow(a, b, "{:.0f}") for a, b in
+                       zip(table["best_epoch_base"], table["best_epoch"])],
+        "stopped": table["stopped"]})

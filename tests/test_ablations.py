@@ -1,0 +1,78 @@
+"""Ablations: a published run's cells beside the same jobs with one open choice made otherwise."""
+from __future__ import annotations
+
+import math
+
+import yaml
+from helpers import rectifier, tiny_raw
+from test_tables import write_run  # tests/ is on sys.path (rootdir import)
+
+from rectifier.ablations import Change, changes, effect
+
+
+def test_what_an_ablation_changed_is_read_from_the_two_params_files():
+    """The knobs that scope an ablation (its folder, tracking, cells, seeds, rate) are not what
+    it measures; every other knob that differs is, whatever its depth."""
+    base = tiny_raw(datasets=["mnist"], seeds=[1, 2, 3], train__lr=[0.1, 0.01])
+    ablation = tiny_raw(datasets=["mnist"], seeds=[1], train__lr=0.1, activations=["tanh"],
+                        outputs="experiments/ablations/x", data__root="data",
+                        tracking__experiment="other", train__l1=0, train__patience=50,
+                        pretrain__signed_codes=False)
+    assert changes(base, ablation) == (
+        Change("pretrain.signed_codes", True, False), Change("train.l1", 0.001, 0),
+        Change("train.patience", base["train"]["patience"], 50))
+    assert str(Change("train.l1", 0.001, 0)) == "train.l1: 0.001 → 0"
+    assert changes(base, base) == ()
+
+
+def test_an_effect_is_a_difference_beyond_two_sd_of_two_runs_noise():
+    assert effect(-1.0, 0.4) == "lower error"
+    assert effect(0.9, 0.4) == "higher error"
+    assert effect(0.8, 0.4) == "within seed noise"       # on the bound: not an effect
+    assert effect(math.nan, 0.4) == "no published job to compare"
+
+
+def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path):
+    """`publish` of <run>/ablations/<name> copies the ablation's jobs from its outputs folder,
+    renders it, and renders the run again: its report sets each ablated job beside the run's
+    job of the same cell, rate and seed, with what changed, the difference and its effect."""
+    run, project = tmp_path / "published" / "mnist-protocol", tmp_path / "project"
+    run.mkdir(parents=True)
+    (run / "params.yaml").write_text(yaml.safe_dump(tiny_raw(
+        datasets=["mnist"], activations=["rectifier", "tanh"], seeds=[1, 2, 3],
+        train__lr=[0.1, 0.01])))
+    for seed, error in ((1, 3.50), (2, 3.60), (3, 3.70)):
+        write_run(run / "runs/results", activation="tanh", seed=seed, lr=0.1, test_error=error)
+        write_run(run / "runs/results", seed=seed, lr=0.01, test_error=1.5 + seed / 100)
+    write_run(run / "runs/results", activation="tanh", lr=0.01, test_error=4.0)  # not chosen
+    write_run(run / "runs/results", lr=0.1, test_error=2.0)                      # not chosen
+    rectifier("publish", run, "--render-only", cwd=tmp_path)
+    assert "Ablations" not in (run / "report.md").read_text()
+
+    ablation = run / "ablations" / "l1-off"
+    ablation.mkdir(parents=True)
+    (ablation / "params.yaml").write_text(yaml.safe_dump(tiny_raw(
+        datasets=["mnist"], activations=["rectifier", "tanh"], seeds=[1], train__lr=0.1,
+        train__l1=0, outputs="experiments/ablations/l1-off")))
+    jobs = project / "experiments/ablations/l1-off/results"
+    write_run(jobs, activation="tanh", lr=0.1, test_error=2.00, l1=0.0, sparsity=(1, 2, 3),
+              epochs=30)
+    write_run(jobs, lr=0.01, test_error=1.55, l1=0.0)
+    said = rectifier("publish", ablation, "--root", project, cwd=tmp_path).stdout
+    assert said.startswith("4 file(s) new or changed")
+    assert (ablation / "report.md").exists()
+
+    md = (run / "report.md").read_text()
+    section = md.split("## Ablations: what the paper's open choices change")[1].split("\n## ")[0]
+    rows = [r for r in section.splitlines() if r.startswith("| l1-off")]
+    assert len(rows) == 2, section
+    tanh = next(r for r in rows if "mnist, tanh, none" in r)
+    cells = [c.strip() for c in tanh.strip("|").split("|")]
+    # tanh's seed sd 0.10 is under one run's binomial floor at 3.6% on 10,000 tests (0.186):
+    # noise sd sqrt(2) x 0.186 = 0.26; -1.50 is beyond twice that
+    assert cells == ["l1-off", "train.l1: 0.001 → 0", "mnist, tanh, none", "1",
+                     "0.1 (the cell's choice)", "3.50 → 2.00", "-1.50 (0.26)", "lower error",
+                     "+1.93 → +0.43", "3.60 → 2.10", "85.0% → 2.0%", "3 → 29",
+                     "early_stopping"]
+    rect = next(r for r in rows if "mnist, rectifier, none" in r)
+    assert "1.51 → 1.55" in rect and "within seed noise" in rect and "(the cell's choice)" in rect
