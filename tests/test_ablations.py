@@ -5,7 +5,7 @@ import math
 
 import yaml
 from helpers import rectifier, tiny_raw
-from test_tables import write_run  # tests/ is on sys.path (rootdir import)
+from test_tables import DIVERGED, write_run  # tests/ is on sys.path (rootdir import)
 
 from rectifier.ablations import Change, changes, effect
 
@@ -25,11 +25,24 @@ def test_what_an_ablation_changed_is_read_from_the_two_params_files():
     assert changes(base, base) == ()
 
 
+def test_params_files_of_different_commits_differ_only_where_a_knob_does():
+    """An older file lacks a knob added since (at its default, as the code reads it), writes a
+    one-value list or an empty mapping another way: none of these is a change."""
+    new = tiny_raw(train__label_fraction=1.0, train__l1=[0.001], data__idx={})
+    old = tiny_raw(train__l1=0.001)
+    del old["data"]["idx"], old["pretrain"]["signed_codes"]
+    assert "label_fraction" not in old["train"]
+    defaults = tiny_raw()
+    assert changes(old, new, defaults) == ()
+    new["train"]["label_fraction"] = 0.1
+    assert changes(old, new, defaults) == (Change("train.label_fraction", 1.0, 0.1),)
+
+
 def test_an_effect_is_a_difference_beyond_two_sd_of_two_runs_noise():
     assert effect(-1.0, 0.4) == "lower error"
     assert effect(0.9, 0.4) == "higher error"
     assert effect(0.8, 0.4) == "within seed noise"       # on the bound: not an effect
-    assert effect(math.nan, 0.4) == "no published job to compare"
+    assert effect(0.5, math.nan) == "no noise to judge by"
 
 
 def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path):
@@ -48,6 +61,9 @@ def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path
     write_run(run / "runs/results", lr=0.1, test_error=2.0)                      # not chosen
     rectifier("publish", run, "--render-only", cwd=tmp_path)
     assert "Ablations" not in (run / "report.md").read_text()
+    (run / "ablations" / "unfinished").mkdir(parents=True)        # no job yet: left out
+    (run / "ablations" / "unfinished" / "params.yaml").write_text(
+        (run / "params.yaml").read_text())
 
     ablation = run / "ablations" / "l1-off"
     ablation.mkdir(parents=True)
@@ -58,21 +74,25 @@ def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path
     write_run(jobs, activation="tanh", lr=0.1, test_error=2.00, l1=0.0, sparsity=(1, 2, 3),
               epochs=30)
     write_run(jobs, lr=0.01, test_error=1.55, l1=0.0)
+    write_run(jobs, lr=0.01, seed=2, l1=0.0, **DIVERGED)
     said = rectifier("publish", ablation, "--root", project, cwd=tmp_path).stdout
-    assert said.startswith("4 file(s) new or changed")
+    assert said.startswith("6 file(s) new or changed")
     assert (ablation / "report.md").exists()
 
     md = (run / "report.md").read_text()
     section = md.split("## Ablations: what the paper's open choices change")[1].split("\n## ")[0]
-    rows = [r for r in section.splitlines() if r.startswith("| l1-off")]
-    assert len(rows) == 2, section
-    tanh = next(r for r in rows if "mnist, tanh, none" in r)
-    cells = [c.strip() for c in tanh.strip("|").split("|")]
+    rows = [[c.strip() for c in r.strip("|").split("|")] for r in section.splitlines()
+            if r.startswith("| l1-off")]
+    assert len(rows) == 3, section
     # tanh's seed sd 0.10 is under one run's binomial floor at 3.6% on 10,000 tests (0.186):
     # noise sd sqrt(2) x 0.186 = 0.26; -1.50 is beyond twice that
-    assert cells == ["l1-off", "train.l1: 0.001 → 0", "mnist, tanh, none", "1",
-                     "0.1 (the cell's choice)", "3.50 → 2.00", "-1.50 (0.26)", "lower error",
-                     "+1.93 → +0.43", "3.60 → 2.10", "85.0% → 2.0%", "3 → 29",
-                     "early_stopping"]
-    rect = next(r for r in rows if "mnist, rectifier, none" in r)
-    assert "1.51 → 1.55" in rect and "within seed noise" in rect and "(the cell's choice)" in rect
+    assert rows[2] == ["l1-off", "train.l1: 0.001 → 0", "mnist, tanh, none, L1 0", "1",
+                       "0.1 (the cell's choice)", "3.50 → 2.00", "-1.50 (0.26)", "lower error",
+                       "+1.93 → +0.43", "3.60 → 2.10", "85.0% → 2.0%", "3 → 29",
+                       "early_stopping"]
+    # the rectifier's floor at 1.52%: 0.122, x sqrt(2) = 0.17
+    assert rows[0][2:8] == ["mnist, rectifier, none, L1 0", "1", "0.01 (the cell's choice)",
+                            "1.51 → 1.55", "+0.04 (0.17)", "within seed noise"]
+    assert rows[1][2:8] + rows[1][9:] == [
+        "mnist, rectifier, none, L1 0", "2", "0.01 (the cell's choice)", "1.52 → diverged", "",
+        "the ablated job diverged", "1.62 → diverged", "85.0% → diverged", "3 → 3", "diverged"]

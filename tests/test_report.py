@@ -239,10 +239,12 @@ def test_a_published_report_renders_again_from_its_committed_runs(tmp_path, name
     assert {"digits", "mnist-protocol"} <= set(PUBLISHED_RUNS)
     published = ROOT / "reports" / "published" / name
     copy = tmp_path / name
-    for folder in [published, *(published / "ablations").glob("*")]:
-        into = copy / folder.relative_to(published)
-        shutil.copytree(folder / "runs", into / "runs")
-        shutil.copy(folder / "params.yaml", into / "params.yaml")
+    for params in [published / "params.yaml", *published.glob("ablations/*/params.yaml")]:
+        into = copy / params.parent.relative_to(published)
+        if (params.parent / "runs").exists():           # an ablation not yet begun has none
+            shutil.copytree(params.parent / "runs", into / "runs")
+        into.mkdir(parents=True, exist_ok=True)
+        shutil.copy(params, into / "params.yaml")
     rectifier("publish", copy, "--render-only", cwd=tmp_path)
     rendered = sorted(p.relative_to(copy) for p in (copy / "tables").iterdir())
     assert rendered == sorted(p.relative_to(published) for p in (published / "tables").iterdir())

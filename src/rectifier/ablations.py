@@ -11,6 +11,7 @@ single runs of the cell differ by chance (EFFECT_RULE).
 from __future__ import annotations
 
 import math
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +19,8 @@ import pandas as pd
 import yaml
 
 from rectifier import paper, verdicts
+from rectifier.config import ROOT, Pretrain, Train
+from rectifier.names import ALL_LABELS, TABLE1_L1
 from rectifier.runs import collect
 from rectifier.selection import KEY, mark_selected, table1_runs
 
@@ -25,11 +28,13 @@ from rectifier.selection import KEY, mark_selected, table1_runs
 # ablation sets them too, but they are not the choice it measures.
 SCOPE = ("outputs", "data.root", "data.mirrors", "tracking", "datasets", "activations",
          "pretraining", "seeds", "train.lr", "selection")
-MATCH = KEY + ["lr", "seed"]
+DEFAULTS = ROOT / "params.yaml"
 Z = 2.0   # an effect: |difference| > Z sd of a difference of two single runs (about 95%)
 EFFECT_RULE = (f"An effect is a difference larger than {Z:g} sd of the difference of two single "
-               "runs of the cell, sqrt(2) × its sd over seeds (each floored at one run's binomial "
-               "standard error, as in Table 1); a smaller one is within seed noise.")
+               "runs of the cell, sqrt(2) × the sd over seeds of its chosen rate's runs (floored "
+               "at one run's binomial standard error, as in Table 1); a smaller one is within "
+               "seed noise. A job that continues the cell's own job (a longer budget) shares its "
+               "first epochs with it, so for it the rule is conservative.")
 
 
 class Change(NamedTuple):
@@ -38,7 +43,8 @@ class Change(NamedTuple):
     ablation: object
 
     def __str__(self) -> str:
-        return f"{self.knob}: {self.base} → {self.ablation}"
+        shown = lambda v: "unset" if v is None else v
+        return f"{self.knob}: {shown(self.base)} → {shown(self.ablation)}"
 
 
 class Ablation(NamedTuple):
@@ -48,22 +54,34 @@ class Ablation(NamedTuple):
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
-    """{"train": {"l1": 0}} as {"train.l1": 0}; lists stay values."""
+    """{"train": {"l1": 0}} as {"train.l1": 0}; a one-item list as its item (the schema takes
+    either for a knob that may list values); an empty mapping as nothing."""
     flat = {}
     for key, value in tree.items():
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict):
             flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            flat[f"{prefix}{key}"] = value
+            flat[f"{prefix}{key}"] = value[0] if isinstance(value, list) and len(value) == 1 \
+                else value
     return flat
 
 
-def changes(base: dict, ablation: dict) -> tuple[Change, ...]:
-    """The knobs, outside SCOPE, whose values differ between two params.yaml trees."""
+def changes(base: dict, ablation: dict, defaults: dict | None = None) -> tuple[Change, ...]:
+    """The knobs, outside SCOPE, whose values differ between two params.yaml trees. A knob one
+    file lacks (written by a commit older than the knob) counts at its default, as the code
+    that added it reads an older file: the config's own default, else its value in `defaults`
+    (the project's params.yaml unless given)."""
+    if defaults is None:
+        defaults = yaml.safe_load(DEFAULTS.read_text()) if DEFAULTS.exists() else {}
+    fallback = {**flatten(defaults), **{
+        f"{section}.{f.name}": f.default for section, kind in (("train", Train),
+                                                                ("pretrain", Pretrain))
+        for f in fields(kind) if f.default is not MISSING}}
     a, b = flatten(base), flatten(ablation)
+    value = lambda tree, knob: tree.get(knob, fallback.get(knob))
     scoped = lambda knob: any(knob == s or knob.startswith(s + ".") for s in SCOPE)
-    return tuple(Change(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys())
-                 if not scoped(k) and a.get(k) != b.get(k))
+    return tuple(Change(k, value(a, k), value(b, k)) for k in sorted(a.keys() | b.keys())
+                 if not scoped(k) and value(a, k) != value(b, k))
 
 
 def load(folder: str | Path) -> list[Ablation]:
@@ -90,8 +108,7 @@ def table(base_runs: pd.DataFrame, ablations: list[Ablation]) -> pd.DataFrame:
     rows = []
     for ablation in ablations:
         for _, job in ablation.runs.iterrows():
-            key = tuple(job[MATCH])
-            cell = runs[(runs[KEY] == pd.Series(key[:3], index=KEY)).all(axis=1)]
+            cell = runs[(runs[KEY] == job[KEY]).all(axis=1)]
             same = cell[(cell["lr"] == job["lr"]) & (cell["seed"] == job["seed"])]
             chosen = sorted(set(cell.loc[cell["selected"], "lr"]))
             rows.append(_row(ablation, job, same.iloc[0] if len(same) else None,
@@ -102,20 +119,26 @@ def table(base_runs: pd.DataFrame, ablations: list[Ablation]) -> pd.DataFrame:
 def _row(ablation: Ablation, job: pd.Series, base: pd.Series | None,
          selected: pd.DataFrame, chosen: list[float]) -> dict:
     figure = paper.test_error(job["dataset"], job["activation"], job["pretraining"])
-    noise = (math.sqrt(2) * verdicts.Side(tuple(selected["test_error_pct"]),
-                                          int(selected["n_test"].min())).sd
-             if len(selected) else math.nan)
+    errors = tuple(e for e in selected["test_error_pct"] if math.isfinite(e))   # not diverged
+    noise = (math.sqrt(2) * verdicts.Side(errors, int(selected["n_test"].min())).sd
+             if errors else math.nan)
     ours = float(job["test_error_pct"])
     before = math.nan if base is None else float(base["test_error_pct"])
-    difference = ours - before
     pick = lambda column: math.nan if base is None else base[column]
+    point = (([f"L1 {job['l1']:g}"] if job["l1"] != TABLE1_L1 else [])
+             + ([f"{job['label_fraction']:.0%} of the labels"]
+                if job["label_fraction"] != ALL_LABELS else []))
     return {
         "ablation": ablation.name, "change": "; ".join(map(str, ablation.changes)),
         "dataset": job["dataset"], "activation": job["activation"],
-        "pretraining": job["pretraining"], "lr": float(job["lr"]), "seed": int(job["seed"]),
-        "chosen_lr": chosen[0] if len(chosen) == 1 else math.nan,
-        "test_error_base": before, "test_error": ours, "difference": difference,
-        "noise_sd": noise, "effect": effect(difference, noise),
+        "pretraining": job["pretraining"], "point": ", ".join(point),
+        "lr": float(job["lr"]), "seed": int(job["seed"]), "has_base": base is not None,
+        "chosen_lr": chosen[0] if len(chosen) == 1 else math.nan, "cell_runs": len(selected),
+        "test_error_base": before, "test_error": ours, "difference": ours - before,
+        "noise_sd": noise,
+        "effect": ("no published job to compare" if base is None else
+                   "the cell's job diverged" if before != before else
+                   "the ablated job diverged" if ours != ours else effect(ours - before, noise)),
         "paper": figure.value if figure else math.nan,
         "gap_base": before - figure.value if figure else math.nan,
         "gap": ours - figure.value if figure else math.nan,
@@ -127,8 +150,8 @@ def _row(ablation: Ablation, job: pd.Series, base: pd.Series | None,
 
 def effect(difference: float, noise_sd: float) -> str:
     """'lower error' / 'higher error' beyond Z sd of noise, else 'within seed noise'."""
-    if difference != difference or noise_sd != noise_sd:
-        return "no published job to compare"
+    if noise_sd != noise_sd:
+        return "no noise to judge by"
     if abs(difference) <= Z * noise_sd:
         return "within seed noise"
     return "lower error" if difference < 0 else "higher error"

@@ -286,24 +286,30 @@ def pretraining_rates(rates: pd.DataFrame) -> pd.DataFrame:
 
 def ablations(table: pd.DataFrame) -> pd.DataFrame:
     """rectifier.ablations.table as shown: each number of the cell's job → the ablated job's."""
-    arrow = lambda a, b, fmt="{:.2f}": ("" if a != a else fmt.format(a) + " → ") + fmt.format(b)
-    rate = lambda lr, chosen: f"{lr:g}" + (" (the cell's choice)" if lr == chosen else
-                                           f" (the cell chose {chosen:g})" if chosen == chosen
-                                           else " (no choice yet)")
+    number = lambda v, fmt: fmt.format(v) if np.isfinite(v) else "diverged"
+    arrow = lambda a, b, fmt="{:.2f}", base=True: (
+        (number(a, fmt) + " → " if base else "") + number(b, fmt))
+    rate = lambda lr, chosen, n: f"{lr:g}" + (
+        " (not in this run)" if not n else " (the cell's choice)" if lr == chosen else
+        f" (the cell chose {chosen:g})" if chosen == chosen else " (no choice yet)")
+    has = table["has_base"]
     return pd.DataFrame({
         "ablation": table["ablation"], "changed": table["change"],
-        "cell": table["dataset"] + ", " + table["activation"] + ", " + table["pretraining"],
-        "seed": table["seed"], "rate": [rate(a, b) for a, b in zip(table["lr"], table["chosen_lr"])],
-        "test error: cell → ablated": [arrow(a, b) for a, b in
-                                       zip(table["test_error_base"], table["test_error"])],
-        "difference (noise sd)": ["" if d != d else f"{d:+.2f} ({n:.2f})"
+        "cell": [", ".join(filter(None, r)) for r in zip(
+            table["dataset"], table["activation"], table["pretraining"], table["point"])],
+        "seed": table["seed"],
+        "rate": [rate(*r) for r in zip(table["lr"], table["chosen_lr"], table["cell_runs"])],
+        "test error: cell → ablated": [arrow(a, b, base=h) for a, b, h in
+                                       zip(table["test_error_base"], table["test_error"], has)],
+        "difference (noise sd)": ["" if d != d else f"{d:+.2f}" + ("" if n != n else f" ({n:.2f})")
                                   for d, n in zip(table["difference"], table["noise_sd"])],
         "effect": table["effect"],
-        "ours − paper": [arrow(a, b, "{:+.2f}") if b == b else ""
-                         for a, b in zip(table["gap_base"], table["gap"])],
-        "valid error": [arrow(a, b) for a, b in zip(table["valid_error_base"], table["valid_error"])],
-        "exact sparsity": [arrow(a, b, "{:.1f}%") for a, b in
-                           zip(table["sparsity_base"], table["sparsity"])],
-        "best epoch": [arrow(a, b, "{:.0f}") for a, b in
-                       zip(table["best_epoch_base"], table["best_epoch"])],
+        "ours − paper": ["" if p != p else arrow(a, b, "{:+.2f}", h) for a, b, p, h in
+                         zip(table["gap_base"], table["gap"], table["paper"], has)],
+        "valid error": [arrow(a, b, base=h) for a, b, h in
+                        zip(table["valid_error_base"], table["valid_error"], has)],
+        "exact sparsity": [arrow(a, b, "{:.1f}%", h) for a, b, h in
+                           zip(table["sparsity_base"], table["sparsity"], has)],
+        "best epoch": [arrow(a, b, "{:.0f}", h) for a, b, h in
+                       zip(table["best_epoch_base"], table["best_epoch"], has)],
         "stopped": table["stopped"]})
