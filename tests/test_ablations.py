@@ -77,7 +77,7 @@ def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path
     write_run(jobs, lr=0.01, seed=2, l1=0.0, **DIVERGED)
     said = rectifier("publish", ablation, "--root", project, cwd=tmp_path).stdout
     assert said.startswith("6 file(s) new or changed")
-    assert (ablation / "report.md").exists()
+    assert "ablation of the published run mnist-protocol" in (ablation / "report.md").read_text()
 
     md = (run / "report.md").read_text()
     section = md.split("## Ablations: what the paper's open choices change")[1].split("\n## ")[0]

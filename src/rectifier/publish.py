@@ -52,9 +52,14 @@ def render(params: Params, folder: str | Path) -> dict:
     runs = collect(metrics)
     tables.write(tables.build(runs, params.margins), folder / "tables", folder / "metrics.json")
     stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))
-    ablated = ablations.load(folder)
+    ablated, run = ablations.load(folder), base(folder)
+    stated = [f"These jobs are an ablation of the published run {run.name} (its ablations/"
+              f"{folder.resolve().name}): each differs from that run's job of the same cell, rate "
+              "and seed in the knobs its report's Ablations section lists, where they are set "
+              "beside each other. Their verdicts against the paper's Table 1 are not the "
+              "run's."] if run else []
     return report.render_from_metrics(params, metrics, folder, pretrain_metrics=stacks,
-                                      tables=folder / "tables",
+                                      tables=folder / "tables", deviations=stated,
                                       ablations=ablations.table(runs, ablated) if ablated else None)
 
 
