@@ -80,6 +80,10 @@ def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path
     assert "ablation of the published run mnist-protocol" in (ablation / "report.md").read_text()
 
     md = (run / "report.md").read_text()
+    headline = md.split("## Headline")[1].split("\n## ")[0]
+    assert ("tanh (none, seed 1), train.l1: 0.001 → 0: 3.50 → 2.00, lower error" in headline
+            and "rectifier (none, seed 2), train.l1: 0.001 → 0: the ablated job diverged"
+            in headline), headline
     section = md.split("## Ablations: what the paper's open choices change")[1].split("\n## ")[0]
     rows = [[c.strip() for c in r.strip("|").split("|")] for r in section.splitlines()
             if r.startswith("| l1-off")]

@@ -155,3 +155,13 @@ def effect(difference: float, noise_sd: float) -> str:
     if abs(difference) <= Z * noise_sd:
         return "within seed noise"
     return "lower error" if difference < 0 else "higher error"
+
+
+def summary(table: pd.DataFrame) -> str:
+    """The ablations in one line per job, for the headline: what changed in which cell, the
+    test error before → after, and the effect."""
+    return "; ".join(
+        f"{r.activation} ({r.pretraining}, seed {r.seed}), {r.change}: "
+        + (f"{r.test_error_base:.2f} → {r.test_error:.2f}, {r.effect}"
+           if math.isfinite(r.test_error_base) and math.isfinite(r.test_error) else r.effect)
+        for r in table.itertuples())

@@ -20,12 +20,13 @@ import pandas as pd
 from rectifier import atomic, figures, paper
 from rectifier import tables as tbl
 from rectifier.ablations import EFFECT_RULE
+from rectifier.ablations import summary as ablation_summary
 from rectifier.deviations import detect_deviations
 from rectifier.experiments import claims as experiment_claims
 from rectifier.names import ALL_LABELS, TABLE1_L1
 from rectifier.report import experiments, findings, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
-from rectifier.report.page import Document
+from rectifier.report.page import Document, anchor
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
 from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks, table1_runs, variants
 from rectifier.wording import distinct, learning_rates
@@ -90,6 +91,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
             doc.para(findings.RULE)
     else:
         doc.para(unjudged(runs))
+    if ablations is not None and len(ablations):
+        doc.para(f"**[Ablations](#{anchor(HEADINGS['ablations'])})** (one seed each, the effect "
+                 f"by the rule there): {ablation_summary(ablations)}.")
     doc.contents()
 
     doc.heading("Runs")
