@@ -44,3 +44,8 @@ PAPER_RATES = learning_rates(paper.LEARNING_RATES)
 def rates_tried(lrs: pd.DataFrame) -> list[str]:
     """The rates tried, one entry per configuration."""
     return [learning_rates(g["lr"]) for _, g in lrs.groupby(KEY, sort=False)]
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 run', '3 runs' ('1 configuration', '2 configurations'; `plural` where not noun + s)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

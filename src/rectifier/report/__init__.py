@@ -29,7 +29,7 @@ from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document, anchor
 from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
 from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks, table1_runs, variants
-from rectifier.wording import distinct, learning_rates
+from rectifier.wording import count, distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
 TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect", "comparisons")
@@ -101,8 +101,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     rates = f" × learning rates {learning_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
     tally = Counter(t1["verdict"])
     doc.items([
-        f"{len(runs)} training runs: {len(t1)} configurations (data set, activation, "
-        f"pre-training){rates} × seeds {', '.join(map(str, seeds))}.",
+        f"{count(len(runs), 'training run')}: {count(len(t1), 'configuration')} (data set, "
+        f"activation, pre-training){rates} × {'seed' if len(seeds) == 1 else 'seeds'} "
+        f"{', '.join(map(str, seeds))}.",
         "Data sets: " + ", ".join(dict.fromkeys(runs["dataset"])) + "; activations: "
         + ", ".join(dict.fromkeys(t1["activation"])) + "; pre-training: "
         + ", ".join(dict.fromkeys(t1["pretraining"])) + ".",
@@ -297,7 +298,8 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
     runs = collect(list(metrics))
     pretrain_metrics = list(pretrain_metrics)
     pre = collect_pretraining(pretrain_metrics) if pretrain_metrics else None
-    context = (f"Built from {len(runs)} runs' metrics.json and history.csv files"
+    whose = "1 run's" if len(runs) == 1 else f"{len(runs)} runs'"
+    context = (f"Built from {whose} metrics.json and history.csv files"
                + (f" and {len(pre)} pre-training jobs'" if pre is not None else "")
                + " (files are the truth; MLflow is not queried).")
     return render(runs, load_histories(runs), tables, out_dir, deviations=deviations,

@@ -11,6 +11,7 @@ from rectifier.experiments import CANNOT, Claim
 from rectifier.report.findings import findings
 from rectifier.report.page import anchor
 from rectifier.report.views import paper_cell
+from rectifier.wording import count
 
 VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive")
 
@@ -29,7 +30,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
     for dataset, g in t1[t1["paper"].notna()].groupby("dataset", sort=False):
         tally = Counter(v.split(" (")[0] for v in g["verdict"])   # inconclusive (1 seed; ...)
         rows.append((link(f"{dataset}: Table 1 cells", "table1"),
-                     f"{len(g)} cell{'s' * (len(g) != 1)}", "", ", ".join(
+                     count(len(g), "cell"), "", ", ".join(
                          f"{tally[v]} {v}" for v in (*VERDICT_ORDER, *sorted(set(tally) - set(
                              VERDICT_ORDER))) if tally[v])))
     differences = (("comparisons", "{dataset}, {pretraining}: {a} − {b}"),
@@ -53,7 +54,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
     for key, experiment in (claims or {}).items():
         rows += [(link(f"{c.dataset}, {c.claim}", key), c.ours, c.paper,
                   c.verdict + ("" if c.verdict == CANNOT else
-                               f" (means of {c.seeds} seed{'s' * (c.seeds != 1)})"))
+                               f" (means of {count(c.seeds, 'seed')})"))
                  for c in experiment]
     return pd.DataFrame(rows, columns=["claim or cell", "ours", "paper", "verdict"])
 
