@@ -107,7 +107,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         "Data sets: " + ", ".join(dict.fromkeys(runs["dataset"])) + "; activations: "
         + ", ".join(dict.fromkeys(t1["activation"])) + "; pre-training: "
         + ", ".join(dict.fromkeys(t1["pretraining"])) + ".",
-        *([f"{len(pretraining)} pre-training jobs (stacks of denoising auto-encoders)."]
+        *([f"{count(len(pretraining), 'pre-training job')} (stacks of denoising auto-encoders)."]
           if pretraining is not None else []),
         "Verdicts: " + ", ".join(f"{v}: {n}" for v, n in tally.items()) + "."])
 
@@ -261,9 +261,10 @@ def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
     chosen = selected_stacks(pre)
     candidates = sorted(set(pre["lr"]), reverse=True)
     doc.heading("Pre-training")
-    doc.para(f"{len(chosen)} stacks of denoising auto-encoders fine-tuned from, one per (data "
-             "set, activation, seed), trained greedily one hidden layer at a time on the "
-             f"training set: recipe {distinct(chosen['recipe'])}, masking noise "
+    doc.para(f"{count(len(chosen), 'stack')} of denoising auto-encoders at the chosen rate (one "
+             "per data set, activation and seed; the pre-trained networks are fine-tuned from "
+             "them), each trained greedily one hidden layer at a time on the training set: "
+             f"recipe {distinct(chosen['recipe'])}, masking noise "
              f"{distinct(chosen['noise'])} (paper: {paper.DAE_MASKING}), "
              f"{distinct(chosen['epochs'])} epochs per layer, learning rate "
              f"{distinct(f'{x:g}' for x in chosen['lr'])} (constant), minibatch "
