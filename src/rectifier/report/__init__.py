@@ -299,9 +299,9 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
     runs = collect(list(metrics))
     pretrain_metrics = list(pretrain_metrics)
     pre = collect_pretraining(pretrain_metrics) if pretrain_metrics else None
-    whose = "1 run's" if len(runs) == 1 else f"{len(runs)} runs'"
-    context = (f"Built from {whose} metrics.json and history.csv files"
-               + (f" and {len(pre)} pre-training jobs'" if pre is not None else "")
+    whose = lambda n, noun: f"1 {noun}'s" if n == 1 else f"{n} {noun}s'"
+    context = (f"Built from {whose(len(runs), 'run')} metrics.json and history.csv files"
+               + (f" and {whose(len(pre), 'pre-training job')}" if pre is not None else "")
                + " (files are the truth; MLflow is not queried).")
     return render(runs, load_histories(runs), tables, out_dir, deviations=deviations,
                   context=context, pretraining=pre,
