@@ -77,26 +77,40 @@ def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path
     write_run(jobs, lr=0.01, seed=2, l1=0.0, **DIVERGED)
     said = rectifier("publish", ablation, "--root", project, cwd=tmp_path).stdout
     assert said.startswith("6 file(s) new or changed")
-    assert "ablation of the published run mnist-protocol" in (ablation / "report.md").read_text()
+    own = (ablation / "report.md").read_text()
+    assert own.startswith("# Ablation l1-off of mnist-protocol: Reproduction")
+    assert "ablation of the published run mnist-protocol" in own
 
     md = (run / "report.md").read_text()
     headline = md.split("## Headline")[1].split("\n## ")[0]
-    assert ("tanh (none, seed 1), train.l1: 0.001 → 0: 3.50 → 2.00, lower error" in headline
-            and "rectifier (none, seed 2), train.l1: 0.001 → 0: the ablated job diverged"
-            in headline), headline
+    assert ("l1-off, mnist tanh (none, seed 1), train.l1: 0.001 → 0: 3.50 → 2.00, lower error"
+            in headline and "l1-off, mnist rectifier (none, seed 2), train.l1: 0.001 → 0: the "
+            "ablated job diverged" in headline), headline
     section = md.split("## Ablations: what the paper's open choices change")[1].split("\n## ")[0]
     rows = [[c.strip() for c in r.strip("|").split("|")] for r in section.splitlines()
             if r.startswith("| l1-off")]
     assert len(rows) == 3, section
     # tanh's seed sd 0.10 is under one run's binomial floor at 3.6% on 10,000 tests (0.186):
     # noise sd sqrt(2) x 0.186 = 0.26; -1.50 is beyond twice that
-    assert rows[2] == ["l1-off", "train.l1: 0.001 → 0", "mnist, tanh, none, L1 0", "1",
+    assert rows[2] == ["l1-off", "train.l1: 0.001 → 0", "mnist, tanh, none", "1",
                        "0.1 (the cell's choice)", "3.50 → 2.00", "-1.50 (0.26)", "lower error",
                        "+1.93 → +0.43", "3.60 → 2.10", "85.0% → 2.0%", "3 → 29",
                        "early_stopping"]
     # the rectifier's floor at 1.52%: 0.122, x sqrt(2) = 0.17
-    assert rows[0][2:8] == ["mnist, rectifier, none, L1 0", "1", "0.01 (the cell's choice)",
+    assert rows[0][2:8] == ["mnist, rectifier, none", "1", "0.01 (the cell's choice)",
                             "1.51 → 1.55", "+0.04 (0.17)", "within seed noise"]
     assert rows[1][2:8] + rows[1][9:] == [
-        "mnist, rectifier, none, L1 0", "2", "0.01 (the cell's choice)", "1.52 → diverged", "",
+        "mnist, rectifier, none", "2", "0.01 (the cell's choice)", "1.52 → diverged", "",
         "the ablated job diverged", "1.62 → diverged", "85.0% → diverged", "3 → 3", "diverged"]
+
+
+def test_a_job_s_sweep_point_shows_in_its_cell_unless_the_ablation_changed_it(tmp_path):
+    from rectifier.ablations import Ablation, table
+    from rectifier.runs import collect
+    base = collect([write_run(tmp_path / "base", activation="tanh", lr=0.1, test_error=3.5)])
+    job = collect([write_run(tmp_path / "ablated", activation="tanh", lr=0.1, test_error=3.0,
+                             label_fraction=0.1)])
+    rows = table(base, [Ablation("budget", (Change("train.patience", 20, 100),), job),
+                        Ablation("labels", (Change("train.label_fraction", 1.0, 0.1),), job)])
+    assert list(rows["point"]) == ["10% of the labels", ""]
+    assert list(rows["change"]) == ["train.patience: 20 → 100", "train.label_fraction: 1.0 → 0.1"]

@@ -110,14 +110,13 @@ def table(base_runs: pd.DataFrame, ablations: list[Ablation]) -> pd.DataFrame:
         for _, job in ablation.runs.iterrows():
             cell = runs[(runs[KEY] == job[KEY]).all(axis=1)]
             same = cell[(cell["lr"] == job["lr"]) & (cell["seed"] == job["seed"])]
-            chosen = sorted(set(cell.loc[cell["selected"], "lr"]))
-            rows.append(_row(ablation, job, same.iloc[0] if len(same) else None,
-                             cell[cell["selected"]], chosen))
+            rows.append(_row(ablation, job, same.iloc[0] if len(same) else None, cell))
     return pd.DataFrame(rows)
 
 
-def _row(ablation: Ablation, job: pd.Series, base: pd.Series | None,
-         selected: pd.DataFrame, chosen: list[float]) -> dict:
+def _row(ablation: Ablation, job: pd.Series, base: pd.Series | None, cell: pd.DataFrame) -> dict:
+    selected = cell[cell["selected"]]
+    chosen = sorted(set(selected["lr"]))
     figure = paper.test_error(job["dataset"], job["activation"], job["pretraining"])
     errors = tuple(e for e in selected["test_error_pct"] if math.isfinite(e))   # not diverged
     noise = (math.sqrt(2) * verdicts.Side(errors, int(selected["n_test"].min())).sd
@@ -125,15 +124,19 @@ def _row(ablation: Ablation, job: pd.Series, base: pd.Series | None,
     ours = float(job["test_error_pct"])
     before = math.nan if base is None else float(base["test_error_pct"])
     pick = lambda column: math.nan if base is None else base[column]
-    point = (([f"L1 {job['l1']:g}"] if job["l1"] != TABLE1_L1 else [])
+    # The job's sweep point, where it is not Table 1's and not what the ablation changed.
+    changed = {c.knob for c in ablation.changes}
+    point = (([f"L1 {job['l1']:g}"] if job["l1"] != TABLE1_L1 and "train.l1" not in changed
+              else [])
              + ([f"{job['label_fraction']:.0%} of the labels"]
-                if job["label_fraction"] != ALL_LABELS else []))
+                if job["label_fraction"] != ALL_LABELS and "train.label_fraction" not in changed
+                else []))
     return {
-        "ablation": ablation.name, "change": "; ".join(map(str, ablation.changes)),
+        "ablation": ablation.name, "change": ", ".join(map(str, ablation.changes)),
         "dataset": job["dataset"], "activation": job["activation"],
         "pretraining": job["pretraining"], "point": ", ".join(point),
         "lr": float(job["lr"]), "seed": int(job["seed"]), "has_base": base is not None,
-        "chosen_lr": chosen[0] if len(chosen) == 1 else math.nan, "cell_runs": len(selected),
+        "chosen_lr": chosen[0] if len(chosen) == 1 else math.nan, "cell_runs": len(cell),
         "test_error_base": before, "test_error": ours, "difference": ours - before,
         "noise_sd": noise,
         "effect": ("no published job to compare" if base is None else
@@ -161,7 +164,7 @@ def summary(table: pd.DataFrame) -> str:
     """The ablations in one line per job, for the headline: what changed in which cell, the
     test error before → after, and the effect."""
     return "; ".join(
-        f"{r.activation} ({r.pretraining}, seed {r.seed}), {r.change}: "
+        f"{r.ablation}, {r.dataset} {r.activation} ({r.pretraining}, seed {r.seed}), {r.change}: "
         + (f"{r.test_error_base:.2f} → {r.test_error:.2f}, {r.effect}"
            if math.isfinite(r.test_error_base) and math.isfinite(r.test_error) else r.effect)
         for r in table.itertuples())

@@ -58,9 +58,11 @@ def render(params: Params, folder: str | Path) -> dict:
               "and seed in the knobs its report's Ablations section lists, where they are set "
               "beside each other. Their verdicts against the paper's Table 1 are not the "
               "run's."] if run else []
-    return report.render_from_metrics(params, metrics, folder, pretrain_metrics=stacks,
-                                      tables=folder / "tables", deviations=stated,
-                                      ablations=ablations.table(runs, ablated) if ablated else None)
+    return report.render_from_metrics(
+        params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables",
+        deviations=stated, ablations=ablations.table(runs, ablated) if ablated else None,
+        title=f"Ablation {folder.resolve().name} of {run.name}: {report.TITLE}" if run
+        else report.TITLE)
 
 
 def base(folder: str | Path) -> Path | None:

@@ -291,7 +291,7 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                         deviations: Iterable[str] = (),
                         pretrain_metrics: Iterable[str | Path] = (),
                         tables: str | Path | None = None,
-                        ablations: pd.DataFrame | None = None) -> dict:
+                        ablations: pd.DataFrame | None = None, title: str = TITLE) -> dict:
     """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
     the pre-training jobs' when given, and render, with the tables the tables stage wrote to
     `tables` (built here with params' margins when None). Every number shown comes from the
@@ -307,4 +307,5 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   context=context, pretraining=pre,
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
-                  margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations)
+                  margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations,
+                  title=title)

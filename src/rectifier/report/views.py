@@ -291,7 +291,7 @@ def ablations(table: pd.DataFrame) -> pd.DataFrame:
         (number(a, fmt) + " → " if base else "") + number(b, fmt))
     rate = lambda lr, chosen, n: f"{lr:g}" + (
         " (not in this run)" if not n else " (the cell's choice)" if lr == chosen else
-        f" (the cell chose {chosen:g})" if chosen == chosen else " (no choice yet)")
+        f" (the cell chose {chosen:g})" if chosen == chosen else " (the cell has no choice)")
     has = table["has_base"]
     return pd.DataFrame({
         "ablation": table["ablation"], "changed": table["change"],
