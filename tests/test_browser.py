@@ -50,3 +50,13 @@ def test_the_report_fits_the_window_and_shows_every_figure(tmp_path):
     assert found["width"] == 1280 and found["scroll"] <= found["width"], found
     assert found["images"] == 3 and found["loaded"] == 3, found
     assert found["headline"] and found["contents"] >= 10, found
+
+
+def test_the_published_protocol_report_fits_the_window_with_its_ablations(tmp_path):
+    """The MNIST protocol run's committed page, with its widest table (the ablations, 13
+    columns) and its pre-training section: no sideways scroll, every image loaded."""
+    page = (ROOT / "reports/published/mnist-protocol/report.html").read_text()
+    assert 'id="ablations-what-the-papers-open-choices-change"' in page
+    found = probe(page, tmp_path)
+    assert found["width"] == 1280 and found["scroll"] <= found["width"], found
+    assert found["images"] >= 4 and found["loaded"] == found["images"], found
