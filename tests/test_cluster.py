@@ -10,6 +10,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -91,8 +92,11 @@ def test_the_pipeline_on_a_slurm_cluster_with_a_tracking_server_and_a_dvc_remote
         done = run("snakemake", *PROFILE, cwd=work, env=env)
         output = done.stdout + done.stderr
         submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", output))
-        allocated = set(re.findall(r"Allocate JobId=(\d+)", controller_log.read_text()))
-        assert submitted and submitted == allocated
+        allocated = lambda: set(re.findall(r"Allocate JobId=(\d+)", controller_log.read_text()))
+        deadline = time.time() + 30        # slurmctld may write its last lines a moment late
+        while allocated() != submitted and time.time() < deadline:
+            time.sleep(0.5)
+        assert submitted and submitted == allocated()
         # Every job ran on the cluster: the only local one is the target rule `all`.
         assert set(re.findall(r"localrule (\w+):", output)) == {"all"}
 
