@@ -92,7 +92,10 @@ def test_the_pipeline_on_a_slurm_cluster_with_a_tracking_server_and_a_dvc_remote
         done = run("snakemake", *PROFILE, cwd=work, env=env)
         output = done.stdout + done.stderr
         submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", output))
-        allocated = lambda: set(re.findall(r"Allocate JobId=(\d+)", controller_log.read_text()))
+        # The main scheduler logs "sched: Allocate JobId=N", the backfill scheduler (which starts
+        # a job queued behind a running one) "sched/backfill: _start_job: Started JobId=N".
+        allocated = lambda: set(re.findall(r"(?:Allocate|Started) JobId=(\d+)",
+                                           controller_log.read_text()))
         deadline = time.time() + 30        # slurmctld may write its last lines a moment late
         while allocated() != submitted and time.time() < deadline:
             time.sleep(0.5)
