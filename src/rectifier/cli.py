@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                          "folder of the published params.yaml (default: .)")
     publish.add_argument("--render-only", action="store_true",
                          help="render from the folder's runs/ without copying anything")
+    publish.add_argument("--reuse", type=Path, metavar="PUBLISHED",
+                         help="copy in, instead of the jobs under --root, the finished jobs this "
+                         "run shares with another published run (the same knobs; see "
+                         "rectifier.reuse), then render")
     publish.add_argument("--pending", action="store_true",
                          help="print the training jobs not yet published, as Snakemake targets "
                          "(under --root, where the published choices are copied)")
@@ -178,7 +182,11 @@ def _publish(_, args) -> None:
     if args.pending:
         print("\n".join(publish.pending(params, args.folder / "runs", args.root)))
         return
-    if not args.render_only:
+    if args.reuse:
+        from .reuse import reuse
+        copied = reuse(args.folder, args.reuse)
+        print(f"{len(copied)} file(s) copied from {args.reuse / 'runs'}")
+    elif not args.render_only:
         copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
     publish.render(params, args.folder)

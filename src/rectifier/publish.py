@@ -28,13 +28,14 @@ def publish(root: str | Path, runs: str | Path) -> list[Path]:
     root, runs, copied = Path(root), Path(runs), []
     for folder in FOLDERS:
         for metrics in sorted((root / folder).glob("**/metrics.json")):
-            copied += [f for f in (_copy(metrics.parent / n, root, runs) for n in SMALL) if f]
-        copied += [f for f in map(lambda p: _copy(p, root, runs),
+            copied += [f for f in (copy_into(metrics.parent / n, root, runs) for n in SMALL)
+                       if f]
+        copied += [f for f in map(lambda p: copy_into(p, root, runs),
                                   sorted((root / folder).glob("**/rate.json"))) if f]
     return copied
 
 
-def _copy(source: Path, base: Path, dest: Path) -> Path | None:
+def copy_into(source: Path, base: Path, dest: Path) -> Path | None:
     """source, a file under `base`, to the same place under `dest`; the target if it changed."""
     target = dest / source.relative_to(base)
     blob = source.read_bytes()
@@ -119,5 +120,5 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str,
         table = (selection.select_pretraining_lr(collect_pretraining(paths)) if kind == "pretrain"
                  else selection.select_lr(collect(paths)))
         atomic.write_json(published, selection.chosen(table))
-    _copy(published, runs, root)
+    copy_into(published, runs, root)
     return float(json.loads(published.read_text())["lr"])

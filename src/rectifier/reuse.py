@@ -1,0 +1,84 @@
+"""Jobs one published run shares with another: Figure 3's L1 0.001 points, Figure 4's points on
+every label and its stacks, the smoothness experiment's softplus and rectifier are Table 1's
+protocol jobs when their knobs agree. Copying their small files saves recomputing them; it is
+only sound where each copied job is the job the run would have run, which reuse() checks from
+the two params.yaml files rather than trusting a hand-picked list.
+
+A job is the same job when every knob outside the job's own coordinates (data set, activation,
+pre-training, rate, seed, L1 and labelled fraction, which its folder names) agrees. Which code
+trained it is not checked here: the copied metrics.json keep their commit, and a run's RUN.md
+says why the two commits train alike.
+"""
+from __future__ import annotations
+
+import json
+from itertools import product
+from pathlib import Path
+
+import yaml
+
+from . import ablations
+from .config import Params, load
+from .names import job_id, pretraining_job_id, variant
+from .publish import SMALL, copy_into
+
+# The job's coordinates, and where its outputs go: they may differ between the two runs.
+COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")
+
+
+def reuse(folder: str | Path, source: str | Path) -> list[Path]:
+    """Copy into folder/runs the small files of every job of the published run `folder` that the
+    published run `source` finished with the same knobs; return the files copied. A training
+    job with pre-training is copied only when both runs fine-tune it from the stack of the same
+    pre-training rate, and a choice (rate.json) only when both runs choose it among the same
+    candidates on the same seeds. Knobs that differ refuse the whole copy, naming them."""
+    folder, source = Path(folder), Path(source)
+    params, theirs = load(folder / "params.yaml"), load(source / "params.yaml")
+    differ = [c for c in ablations.changes(
+        yaml.safe_load((source / "params.yaml").read_text()),
+        yaml.safe_load((folder / "params.yaml").read_text()))
+        if not c.knob.startswith(COORDINATES)]
+    if differ:
+        raise ValueError(f"{source.name}'s jobs are not {folder.name}'s: "
+                         + "; ".join(map(str, differ)))
+    ours, src = folder / "runs", source / "runs"
+    same_choice = (params.candidate_seeds() == theirs.candidate_seeds())
+    copied = []
+    for d, a in product(params.datasets, params.activations):
+        stack_rate = _stack_rate(params, ours, d, a)
+        if "dae" in params.pretraining:
+            for lr, s in product(params.pretraining_rates, params.seeds):
+                copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)))
+            if same_choice and params.pretraining_rates == theirs.pretraining_rates:
+                copied += _file(src, ours, Path("pretrained", d, a, "rate.json"))
+                stack_rate = _stack_rate(params, ours, d, a)
+        for p, (l1, f) in product(params.pretraining, params.sweep_points):
+            if p == "dae" and (stack_rate is None
+                               or stack_rate != _stack_rate(theirs, src, d, a)):
+                continue
+            for lr, s in product(params.learning_rates, params.seeds):
+                copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)))
+            if same_choice and params.learning_rates == theirs.learning_rates:
+                copied += _file(src, ours, Path("results", d, a, p, variant(l1, f), "rate.json"))
+    return copied
+
+
+def _stack_rate(params: Params, runs: Path, dataset: str, activation: str) -> float | None:
+    """The pre-training rate a run fine-tunes from: its only one, or its published choice."""
+    if len(params.pretraining_rates) == 1:
+        return float(params.pretraining_rates[0])
+    chosen = runs / "pretrained" / dataset / activation / "rate.json"
+    return float(json.loads(chosen.read_text())["lr"]) if chosen.exists() else None
+
+
+def _job(source: Path, dest: Path, job: Path) -> list[Path]:
+    """A finished job's small files (its metrics.json is written last), unless already here."""
+    if not (source / job / "metrics.json").exists() or (dest / job / "metrics.json").exists():
+        return []
+    return [f for f in (copy_into(source / job / name, source, dest) for name in SMALL) if f]
+
+
+def _file(source: Path, dest: Path, path: Path) -> list[Path]:
+    if not (source / path).exists() or (dest / path).exists():
+        return []
+    return [f for f in [copy_into(source / path, source, dest)] if f]

@@ -1,0 +1,105 @@
+"""Reuse: a published run copies in the finished jobs another published run shares with it (the
+same knobs), so an experiment need not recompute Table 1's jobs; a job that would differ is
+never copied."""
+from __future__ import annotations
+
+import json
+
+import yaml
+from helpers import rectifier, tiny_raw
+from test_tables import write_pretrain, write_run  # tests/ is on sys.path (rootdir import)
+
+GRID = [0.1, 0.01]
+
+
+def published(folder, **knobs):
+    folder.mkdir(parents=True)
+    (folder / "params.yaml").write_text(yaml.safe_dump(tiny_raw(datasets=["mnist"], **knobs)))
+    return folder
+
+
+def protocol(tmp_path):
+    """Table 1's run: rectifier, tanh and softplus, with and without pre-training, the rates
+    chosen on seed 1 (0.01 for the rectifier's stack, 0.1 for its fine-tuning)."""
+    run = published(tmp_path / "protocol", activations=["rectifier", "tanh", "softplus"],
+                    pretraining=["dae", "none"], seeds=[1, 2], train__lr=GRID,
+                    pretrain__lr=GRID, selection__seeds="first")
+    results, stacks = run / "runs/results", run / "runs/pretrained"
+    for activation in ("rectifier", "tanh", "softplus"):
+        for pretraining in ("dae", "none"):
+            for lr in GRID:
+                write_run(results, activation=activation, pretraining=pretraining, lr=lr,
+                          test_error=2.0 - lr)
+            write_run(results, activation=activation, pretraining=pretraining, lr=0.1, seed=2)
+            (results / "mnist" / activation / pretraining / "rate.json").write_text(
+                json.dumps({"lr": 0.1}))
+        for lr in GRID:
+            write_pretrain(stacks, activation=activation, lr=lr)
+        write_pretrain(stacks, activation=activation, lr=0.01, seed=2)
+        (stacks / "mnist" / activation / "rate.json").write_text(json.dumps({"lr": 0.01}))
+    return run
+
+
+def files(folder):
+    return sorted(p.relative_to(folder / "runs").as_posix()
+                  for p in (folder / "runs").rglob("*") if p.is_file())
+
+
+def test_an_experiment_copies_the_jobs_it_shares_with_table_1_and_no_other(tmp_path):
+    """Figure 4's shape: two activations, fractions of the labels, the protocol's grids. Its
+    jobs on every label, its stacks and the choices among the same candidates are the
+    protocol's; softplus (not its activation) and its fewer-label jobs are not copied."""
+    source = protocol(tmp_path)
+    figure = published(tmp_path / "figure4", activations=["rectifier", "tanh"],
+                       pretraining=["dae", "none"], seeds=[1, 2], train__lr=GRID,
+                       pretrain__lr=GRID, selection__seeds="first",
+                       train__label_fraction=[0.1, 1.0], outputs="experiments/figure4",
+                       tracking__experiment="figure4")
+    said = rectifier("publish", figure, "--reuse", source, cwd=tmp_path).stdout
+    copied = files(figure)
+    expected = sorted(
+        [f"results/mnist/{a}/{p}/lr{lr}/seed1/{n}" for a in ("rectifier", "tanh")
+         for p in ("dae", "none") for lr in GRID for n in ("history.csv", "metrics.json")]
+        + [f"results/mnist/{a}/{p}/lr0.1/seed2/{n}" for a in ("rectifier", "tanh")
+           for p in ("dae", "none") for n in ("history.csv", "metrics.json")]
+        + [f"results/mnist/{a}/{p}/rate.json" for a in ("rectifier", "tanh")
+           for p in ("dae", "none")]
+        + [f"pretrained/mnist/{a}/lr{lr}/seed1/{n}" for a in ("rectifier", "tanh") for lr in GRID
+           for n in ("history.csv", "metrics.json")]
+        + [f"pretrained/mnist/{a}/lr0.01/seed2/{n}" for a in ("rectifier", "tanh")
+           for n in ("history.csv", "metrics.json")]
+        + [f"pretrained/mnist/{a}/rate.json" for a in ("rectifier", "tanh")])
+    assert copied == expected
+    assert said.startswith(f"{len(expected)} file(s) copied")
+    same = "results/mnist/tanh/dae/lr0.1/seed2/metrics.json"
+    assert (figure / "runs" / same).read_bytes() == (source / "runs" / same).read_bytes()
+    assert (figure / "report.md").exists()                  # rendered from what it holds
+    # Again: nothing new to copy, nothing overwritten.
+    assert rectifier("publish", figure, "--reuse", source, cwd=tmp_path).stdout.startswith(
+        "0 file(s) copied")
+
+
+def test_jobs_fine_tuned_from_another_stack_or_chosen_among_other_rates_are_not_copied(tmp_path):
+    """A run pre-training at 0.1 alone fine-tunes from other stacks than the protocol's (which
+    chose 0.01): its dae jobs are not the protocol's, its stacks at 0.1 are. With one rate it
+    chooses nothing, so no choice is copied."""
+    source = protocol(tmp_path)
+    other = published(tmp_path / "other", activations=["rectifier"], pretraining=["dae", "none"],
+                      seeds=[1], train__lr=0.1, pretrain__lr=0.1)
+    rectifier("publish", other, "--reuse", source, cwd=tmp_path)
+    assert files(other) == [
+        "pretrained/mnist/rectifier/lr0.1/seed1/history.csv",
+        "pretrained/mnist/rectifier/lr0.1/seed1/metrics.json",
+        "results/mnist/rectifier/none/lr0.1/seed1/history.csv",
+        "results/mnist/rectifier/none/lr0.1/seed1/metrics.json"]
+
+
+def test_a_run_whose_knobs_differ_copies_nothing_and_says_which(tmp_path):
+    source = protocol(tmp_path)
+    longer = published(tmp_path / "longer", activations=["rectifier"], pretraining=["none"],
+                       seeds=[1], train__lr=0.1, train__patience=99, train__l1=[0.0, 0.001])
+    failed = rectifier("publish", longer, "--reuse", source, cwd=tmp_path, check=False)
+    assert failed.returncode != 0
+    assert "protocol's jobs are not longer's: train.patience:" in failed.stderr
+    assert "train.l1" not in failed.stderr          # a coordinate of the jobs, not a knob
+    assert not (longer / "runs").exists()
