@@ -103,3 +103,20 @@ def test_a_run_whose_knobs_differ_copies_nothing_and_says_which(tmp_path):
     assert "protocol's jobs are not longer's: train.patience:" in failed.stderr
     assert "train.l1" not in failed.stderr          # a coordinate of the jobs, not a knob
     assert not (longer / "runs").exists()
+
+
+def test_other_pre_training_knobs_keep_out_only_the_stacks_and_jobs_with_pre_training(tmp_path):
+    """Figure 3's shape: no pre-training, whose knobs then do not matter; with pre-training
+    they do, and the jobs without it are still the protocol's."""
+    source = protocol(tmp_path)
+    sweep = published(tmp_path / "sweep", activations=["rectifier"], pretraining=["none"],
+                      seeds=[1], train__lr=0.01, pretrain__epochs=99, train__l1=[0.0, 0.001])
+    said = rectifier("publish", sweep, "--reuse", source, cwd=tmp_path).stdout
+    assert files(sweep) == ["results/mnist/rectifier/none/lr0.01/seed1/history.csv",
+                            "results/mnist/rectifier/none/lr0.01/seed1/metrics.json"]
+    assert "Not copied" not in said
+    both = published(tmp_path / "both", activations=["rectifier"], pretraining=["dae", "none"],
+                     seeds=[1], train__lr=0.01, pretrain__lr=0.01, pretrain__epochs=99)
+    said = rectifier("publish", both, "--reuse", source, cwd=tmp_path).stdout
+    assert files(both) == files(sweep)
+    assert "Not copied, stacks and jobs with pre-training: pretrain.epochs: 2 → 99" in said

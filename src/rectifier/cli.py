@@ -184,8 +184,11 @@ def _publish(_, args) -> None:
         return
     if args.reuse:
         from .reuse import reuse
-        copied = reuse(args.folder, args.reuse)
+        copied, kept_out = reuse(args.folder, args.reuse)
         print(f"{len(copied)} file(s) copied from {args.reuse / 'runs'}")
+        if kept_out:
+            print("Not copied, stacks and jobs with pre-training: "
+                  + "; ".join(map(str, kept_out)))
     elif not args.render_only:
         copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")

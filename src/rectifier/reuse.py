@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from itertools import product
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -26,41 +27,48 @@ from .publish import SMALL, copy_into
 COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")
 
 
-def reuse(folder: str | Path, source: str | Path) -> list[Path]:
+class Reused(NamedTuple):
+    copied: list[Path]                  # the files copied
+    pretraining_differs: tuple          # pre-training knobs that kept its jobs out (Changes)
+
+
+def reuse(folder: str | Path, source: str | Path) -> Reused:
     """Copy into folder/runs the small files of every job of the published run `folder` that the
-    published run `source` finished with the same knobs; return the files copied. A training
-    job with pre-training is copied only when both runs fine-tune it from the stack of the same
-    pre-training rate, and a choice (rate.json) only when both runs choose it among the same
-    candidates on the same seeds. Knobs that differ refuse the whole copy, naming them."""
+    published run `source` finished with the same knobs. A training job with pre-training is
+    copied only when both runs fine-tune it from the stack of the same pre-training rate, and a
+    choice (rate.json) only when both runs choose it among the same candidates on the same
+    seeds. Pre-training knobs that differ keep the stacks and the jobs with pre-training out;
+    any other knob that differs refuses the whole copy, naming it."""
     folder, source = Path(folder), Path(source)
     params, theirs = load(folder / "params.yaml"), load(source / "params.yaml")
     differ = [c for c in ablations.changes(
         yaml.safe_load((source / "params.yaml").read_text()),
         yaml.safe_load((folder / "params.yaml").read_text()))
         if not c.knob.startswith(COORDINATES)]
-    if differ:
+    pretraining = tuple(c for c in differ if c.knob.startswith("pretrain."))
+    if len(differ) > len(pretraining):
         raise ValueError(f"{source.name}'s jobs are not {folder.name}'s: "
-                         + "; ".join(map(str, differ)))
+                         + "; ".join(str(c) for c in differ if c not in pretraining))
     ours, src = folder / "runs", source / "runs"
     same_choice = (params.candidate_seeds() == theirs.candidate_seeds())
     copied = []
     for d, a in product(params.datasets, params.activations):
         stack_rate = _stack_rate(params, ours, d, a)
-        if "dae" in params.pretraining:
+        if "dae" in params.pretraining and not pretraining:
             for lr, s in product(params.pretraining_rates, params.seeds):
                 copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)))
             if same_choice and params.pretraining_rates == theirs.pretraining_rates:
                 copied += _file(src, ours, Path("pretrained", d, a, "rate.json"))
                 stack_rate = _stack_rate(params, ours, d, a)
         for p, (l1, f) in product(params.pretraining, params.sweep_points):
-            if p == "dae" and (stack_rate is None
+            if p == "dae" and (pretraining or stack_rate is None
                                or stack_rate != _stack_rate(theirs, src, d, a)):
                 continue
             for lr, s in product(params.learning_rates, params.seeds):
                 copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)))
             if same_choice and params.learning_rates == theirs.learning_rates:
                 copied += _file(src, ours, Path("results", d, a, p, variant(l1, f), "rate.json"))
-    return copied
+    return Reused(copied, pretraining if "dae" in params.pretraining else ())
 
 
 def _stack_rate(params: Params, runs: Path, dataset: str, activation: str) -> float | None:
