@@ -120,3 +120,60 @@ def test_other_pre_training_knobs_keep_out_only_the_stacks_and_jobs_with_pre_tra
     said = rectifier("publish", both, "--reuse", source, cwd=tmp_path).stdout
     assert files(both) == files(sweep)
     assert "Not copied, stacks and jobs with pre-training: pretrain.epochs: 2 → 99" in said
+
+
+def write_point(results, l1, fraction, lr=0.01, seed=1):
+    """A rectifier job without pre-training at a sweep point (its folder names the point)."""
+    import shutil
+
+    from rectifier.names import job_id
+    made = write_run(results.parent / "scratch", lr=lr, seed=seed, l1=l1,
+                     label_fraction=fraction).parent
+    target = results / job_id("mnist", "rectifier", "none", lr, seed, l1, fraction)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(made, target)
+    shutil.rmtree(results.parent / "scratch")
+
+
+def test_only_the_jobs_the_run_itself_runs_are_copied(tmp_path):
+    """A source that ran every rate on every seed (selection all) holds seed 2 at rates a run
+    choosing on seed 1 never runs there: none is copied before that run's choice is made, then
+    only its chosen rate; the choice itself is not copied (made on other seeds). A sweep point
+    goes to its own folder, and only where the run sweeps it. Knobs of other data sets, of the
+    downloads and of the verdicts do not count."""
+    source = published(tmp_path / "all", activations=["rectifier"], seeds=[1, 2],
+                       train__lr=GRID, train__l1=[0.0, 0.001], train__label_fraction=[0.1, 1.0])
+    results = source / "runs/results"
+    for seed in (1, 2):
+        for lr in GRID:
+            write_run(results, lr=lr, seed=seed, test_error=2.0 - lr)
+            write_point(results, 0.0, 1.0, lr=lr, seed=seed)
+            write_point(results, 0.001, 0.1, lr=lr, seed=seed)
+    (results / "mnist/rectifier/none/rate.json").write_text(json.dumps({"lr": 0.1}))
+    first = published(tmp_path / "first", activations=["rectifier"], seeds=[1, 2],
+                      train__lr=GRID, selection__seeds="first", train__l1=[0.0, 0.001],
+                      data__retries=9, verdicts__margin__mnist=1.0, data__norb__valid_size=7)
+    rectifier("publish", first, "--reuse", source, cwd=tmp_path)
+    seed1 = [f"results/mnist/rectifier/none/{point}lr{lr}/seed1/{n}" for point in ("", "l1_0/")
+             for lr in GRID for n in ("history.csv", "metrics.json")]
+    assert files(first) == sorted(seed1)
+    (first / "runs/results/mnist/rectifier/none/rate.json").write_text(json.dumps({"lr": 0.01}))
+    rectifier("publish", first, "--reuse", source, cwd=tmp_path)
+    assert files(first) == sorted(seed1 + ["results/mnist/rectifier/none/rate.json"] + [
+        f"results/mnist/rectifier/none/lr0.01/seed2/{n}" for n in ("history.csv", "metrics.json")])
+
+
+def test_jobs_with_pre_training_wait_for_the_stack_s_choice(tmp_path):
+    """Several pre-training rates and no choice published yet: which stack a job fine-tuned
+    from is unknown, so no such job is copied; the candidate stacks are."""
+    source = published(tmp_path / "src", activations=["rectifier"], pretraining=["dae"],
+                       seeds=[1], train__lr=0.1, pretrain__lr=GRID)
+    write_run(source / "runs/results", pretraining="dae", lr=0.1)
+    for lr in GRID:
+        write_pretrain(source / "runs/pretrained", lr=lr)
+    target = published(tmp_path / "target", activations=["rectifier"], pretraining=["dae"],
+                       seeds=[1], train__lr=0.1, pretrain__lr=GRID)
+    said = rectifier("publish", target, "--reuse", source, cwd=tmp_path).stdout
+    assert "no finished training job yet, so no tables or report" in said
+    assert [f for f in files(target) if f.startswith("results/")] == []
+    assert len(files(target)) == 4          # the two candidate stacks' small files

@@ -192,7 +192,8 @@ def _publish(_, args) -> None:
     elif not args.render_only:
         copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
-    publish.render(params, args.folder)
+    if publish.render(params, args.folder) is None:
+        print(f"{args.folder}: no finished training job yet, so no tables or report")
     run = publish.base(args.folder)     # an ablation's jobs show in its run's report too
     if run is not None and (run / "params.yaml").exists():
         publish.render(load(run / "params.yaml"), run)

@@ -45,11 +45,14 @@ def copy_into(source: Path, base: Path, dest: Path) -> Path | None:
     return target
 
 
-def render(params: Params, folder: str | Path) -> dict:
+def render(params: Params, folder: str | Path) -> dict | None:
     """The tables (folder/tables) and the report (folder/report.md, report.html, figures/) of a
-    published run, from its runs/ and its ablations' alone."""
+    published run, from its runs/ and its ablations' alone; None while it has no finished
+    training job (its stacks alone make no table)."""
     folder = Path(folder)
     metrics = sorted((folder / "runs" / "results").glob("**/metrics.json"))
+    if not metrics:
+        return None
     runs = collect(metrics)
     tables.write(tables.build(runs, params.margins), folder / "tables", folder / "metrics.json")
     stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))

@@ -25,6 +25,11 @@ from .publish import SMALL, copy_into
 
 # The job's coordinates, and where its outputs go: they may differ between the two runs.
 COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")
+# How data is fetched and how cells are judged: no job's numbers.
+IRRELEVANT = ("data.retries", "data.timeout_s", "verdicts")
+# Blocks of knobs that concern one data set (the Amazon domains share theirs).
+PER_DATASET = ("data.idx.", "model.hidden_per_dataset.", "data.")
+NOT_A_DATASET = ("root", "mirrors", "retries", "timeout_s", "checksums", "idx")
 
 
 class Reused(NamedTuple):
@@ -34,41 +39,66 @@ class Reused(NamedTuple):
 
 def reuse(folder: str | Path, source: str | Path) -> Reused:
     """Copy into folder/runs the small files of every job of the published run `folder` that the
-    published run `source` finished with the same knobs. A training job with pre-training is
-    copied only when both runs fine-tune it from the stack of the same pre-training rate, and a
-    choice (rate.json) only when both runs choose it among the same candidates on the same
-    seeds. Pre-training knobs that differ keep the stacks and the jobs with pre-training out;
-    any other knob that differs refuses the whole copy, naming it."""
+    published run `source` finished with the same knobs. Only jobs the run itself runs: every
+    candidate rate on the seeds that choose, the chosen rate on the others (once its choice is
+    here). A training job with pre-training is copied only when both runs fine-tune it from the
+    stack of the same pre-training rate, and a choice (rate.json) only when both runs choose it
+    among the same candidates on the same seeds. Pre-training knobs that differ keep the stacks
+    and the jobs with pre-training out; any other knob that differs, for the run's data sets,
+    refuses the whole copy, naming it."""
     folder, source = Path(folder), Path(source)
     params, theirs = load(folder / "params.yaml"), load(source / "params.yaml")
     differ = [c for c in ablations.changes(
         yaml.safe_load((source / "params.yaml").read_text()),
         yaml.safe_load((folder / "params.yaml").read_text()))
-        if not c.knob.startswith(COORDINATES)]
+        if not c.knob.startswith(COORDINATES + IRRELEVANT)
+        and _concerns(c.knob, params.datasets)]
     pretraining = tuple(c for c in differ if c.knob.startswith("pretrain."))
     if len(differ) > len(pretraining):
         raise ValueError(f"{source.name}'s jobs are not {folder.name}'s: "
                          + "; ".join(str(c) for c in differ if c not in pretraining))
     ours, src = folder / "runs", source / "runs"
-    same_choice = (params.candidate_seeds() == theirs.candidate_seeds())
+    same_choosers = params.candidate_seeds() == theirs.candidate_seeds()
     copied = []
     for d, a in product(params.datasets, params.activations):
-        stack_rate = _stack_rate(params, ours, d, a)
         if "dae" in params.pretraining and not pretraining:
-            for lr, s in product(params.pretraining_rates, params.seeds):
-                copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)))
-            if same_choice and params.pretraining_rates == theirs.pretraining_rates:
-                copied += _file(src, ours, Path("pretrained", d, a, "rate.json"))
-                stack_rate = _stack_rate(params, ours, d, a)
+            choice = Path("pretrained", d, a, "rate.json")
+            if same_choosers and params.pretraining_rates == theirs.pretraining_rates:
+                copied += _file(src, ours, choice)
+            for s in params.seeds:
+                for lr in _rates(params, params.pretraining_rates, s, ours / choice):
+                    copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)))
+        stack_rate = _stack_rate(params, ours, d, a)
         for p, (l1, f) in product(params.pretraining, params.sweep_points):
             if p == "dae" and (pretraining or stack_rate is None
                                or stack_rate != _stack_rate(theirs, src, d, a)):
                 continue
-            for lr, s in product(params.learning_rates, params.seeds):
-                copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)))
-            if same_choice and params.learning_rates == theirs.learning_rates:
-                copied += _file(src, ours, Path("results", d, a, p, variant(l1, f), "rate.json"))
+            choice = Path("results", d, a, p, variant(l1, f), "rate.json")
+            if same_choosers and params.learning_rates == theirs.learning_rates:
+                copied += _file(src, ours, choice)
+            for s in params.seeds:
+                for lr in _rates(params, params.learning_rates, s, ours / choice):
+                    copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)))
     return Reused(copied, pretraining if "dae" in params.pretraining else ())
+
+
+def _concerns(knob: str, datasets) -> bool:
+    """Whether a knob can change the jobs of these data sets: one of another set's does not."""
+    for prefix in PER_DATASET:
+        if knob.startswith(prefix):
+            name = knob[len(prefix):].split(".")[0]
+            if prefix == "data." and name in NOT_A_DATASET:
+                return True
+            return any(d == name or d.startswith(name + "_") for d in datasets)
+    return True
+
+
+def _rates(params: Params, candidates, seed: int, choice: Path) -> list[float]:
+    """The rates a run runs on a seed: every candidate on a seed that chooses, else the choice
+    (none while it is not made)."""
+    if seed in params.candidate_seeds() or len(candidates) == 1:
+        return list(candidates)
+    return [float(json.loads(choice.read_text())["lr"])] if choice.exists() else []
 
 
 def _stack_rate(params: Params, runs: Path, dataset: str, activation: str) -> float | None:
