@@ -9,11 +9,12 @@ from rectifier import experiments, figures
 
 
 def run(activation="rectifier", pretraining="none", l1=0.001, fraction=1.0, seed=1, error=2.0,
-        sparsity=80.0, lr=0.1, dataset="mnist"):
+        sparsity=80.0, lr=0.1, dataset="mnist", epochs=30, best=10):
     return {"dataset": dataset, "activation": activation, "pretraining": pretraining, "l1": l1,
             "label_fraction": fraction, "lr": lr, "seed": seed, "test_error_pct": error,
             "valid_error_pct": error, "sparsity_pct_mean": sparsity,
-            "n_labelled": int(50_000 * fraction), "n_train": 50_000}
+            "n_labelled": int(50_000 * fraction), "n_train": 50_000, "epochs_run": epochs,
+            "best_epoch": best, "stopped": "max_epochs" if epochs == 100 else "early_stopping"}
 
 
 def frame(rows):
@@ -48,8 +49,15 @@ def test_figure_4_says_where_pre_training_helps():
             rows += [run(fraction=fraction, seed=s, error=10.0 / fraction ** 0.3),
                      run(pretraining="dae", fraction=fraction, seed=s,
                          error=10.0 / fraction ** 0.3 - gain)]
+    # A worse rate tried at 1 % (not chosen), and a chosen run the epoch cap stopped improving.
+    rows += [run(fraction=0.01, lr=0.01, error=50.0),
+             run(pretraining="dae", fraction=0.1, seed=3, error=10.0 / 0.1 ** 0.3 - 1.0,
+                 epochs=100, best=100)]
     curves = experiments.label_curves(frame(rows))
-    assert len(curves) == 6 and set(curves["n_seeds"]) == {2}
+    assert len(curves) == 6 and list(curves["n_seeds"]) == [2, 3, 2, 2, 2, 2]
+    assert list(curves["rates_tried"]) == [1, 1, 1, 2, 1, 1]          # dae first, then none
+    assert list(curves["still_improving_at_cap"]) == [0, 1, 0, 0, 0, 0]
+    assert set(curves["lr"]) == {0.1}
     said = experiments.labels_claims(curves, margin=0.2)
     assert [c.verdict for c in said] == ["consistent", "consistent"]
     sentence = experiments.sentence(said)

@@ -94,12 +94,16 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
     if runs.empty or runs["label_fraction"].nunique() < 2:
         return pd.DataFrame()
     l1 = float(table1_runs(runs)["l1"].iloc[0])
+    columns = ["dataset", "activation", "pretraining", "label_fraction"]
+    tried = runs[runs["l1"] == l1].groupby(columns)["lr"].nunique()
     rows = []
-    for key, g in _points(runs[runs["l1"] == l1]).groupby(
-            ["dataset", "activation", "pretraining", "label_fraction"]):
+    for key, g in _points(runs[runs["l1"] == l1]).groupby(columns):
         mean, sd = mean_sd(g["test_error_pct"].to_numpy(float))
-        rows.append(dict(zip(["dataset", "activation", "pretraining", "label_fraction"], key),
-                         n_seeds=len(g), n_labelled=int(g["n_labelled"].min()),
+        # A run still improving when the epoch cap stopped it (its best epoch its last).
+        capped = (g["stopped"] == "max_epochs") & (g["best_epoch"] == g["epochs_run"])
+        rows.append(dict(zip(columns, key), n_seeds=len(g), n_labelled=int(g["n_labelled"].min()),
+                         lr=float(g["lr"].iloc[0]), rates_tried=int(tried[key]),
+                         still_improving_at_cap=int(capped.sum()),
                          test_error_mean=mean, test_error_sd=sd))
     return pd.DataFrame(rows)
 

@@ -37,7 +37,7 @@ ACTIVATION_PAIRS = (("rectifier", "tanh"), ("rectifier", "softplus"))
 
 # Columns that write() and the report show with %g: learning rates span orders of magnitude,
 # and 0.0001 at two decimals would read 0.00.
-GENERAL_FORMAT = ("lr",)
+GENERAL_FORMAT = ("lr", "l1", "label_fraction")     # 0.001 is not 0.00
 
 
 # ----------------------------------------------------------------------------------------- tables
