@@ -245,6 +245,8 @@ def test_a_published_report_renders_again_from_its_committed_runs(tmp_path, name
             shutil.copytree(params.parent / "runs", into / "runs")
         into.mkdir(parents=True, exist_ok=True)
         shutil.copy(params, into / "params.yaml")
+        if (params.parent / "reused.json").exists():    # jobs that are another run's
+            shutil.copy(params.parent / "reused.json", into / "reused.json")
     rectifier("publish", copy, "--render-only", cwd=tmp_path)
     rendered = sorted(p.relative_to(copy) for p in (copy / "tables").iterdir())
     assert rendered == sorted(p.relative_to(published) for p in (published / "tables").iterdir())

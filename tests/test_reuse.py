@@ -4,6 +4,8 @@ never copied."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import yaml
 from helpers import rectifier, tiny_raw
@@ -73,7 +75,11 @@ def test_an_experiment_copies_the_jobs_it_shares_with_table_1_and_no_other(tmp_p
     assert said.startswith(f"{len(expected)} file(s) copied")
     same = "results/mnist/tanh/dae/lr0.1/seed2/metrics.json"
     assert (figure / "runs" / same).read_bytes() == (source / "runs" / same).read_bytes()
-    assert (figure / "report.md").exists()                  # rendered from what it holds
+    # The report counts the copied jobs' compute as the protocol run's too.
+    jobs = sorted({str(Path(f).parent) for f in expected if not f.endswith("rate.json")})
+    assert json.loads((figure / "reused.json").read_text()) == {"protocol": jobs}
+    assert re.search(rf"\| of which protocol's jobs +\| {len(jobs)} jobs, 0\.20 core-hours, "
+                     "copied from that published run", (figure / "report.md").read_text())
     # Again: nothing new to copy, nothing overwritten.
     assert rectifier("publish", figure, "--reuse", source, cwd=tmp_path).stdout.startswith(
         "0 file(s) copied")

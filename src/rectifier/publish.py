@@ -62,8 +62,11 @@ def render(params: Params, folder: str | Path) -> dict | None:
               "and seed in the knobs its report's Ablations section lists, where they are set "
               "beside each other. Their verdicts against the paper's Table 1 are not the "
               "run's."] if run else []
+    from .reuse import shared_jobs  # reuse copies with this module's helpers
+    shared = {run: [folder / "runs" / job for job in jobs]
+              for run, jobs in shared_jobs(folder).items()}
     return report.render_from_metrics(
-        params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables",
+        params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables", shared=shared,
         deviations=stated, ablations=ablations.table(runs, ablated) if ablated else None,
         title=f"Ablation {folder.resolve().name} of {run.name}: {report.TITLE}" if run
         else report.TITLE)

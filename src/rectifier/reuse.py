@@ -18,11 +18,14 @@ from typing import NamedTuple
 
 import yaml
 
-from . import ablations
+from . import ablations, atomic
 from .config import Params, load
 from .names import job_id, pretraining_job_id, variant
-from .publish import SMALL, copy_into
+from .publish import SMALL, base, copy_into
 
+# Which of a published run's jobs are another's: {run: [job folders under runs/]}. Their
+# compute is that run's too (the report's Compute section says how much).
+MANIFEST = "reused.json"
 # The job's coordinates, and where its outputs go: they may differ between the two runs.
 COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")
 # How data is fetched and how cells are judged: no job's numbers.
@@ -59,7 +62,7 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
                          + "; ".join(str(c) for c in differ if c not in pretraining))
     ours, src = folder / "runs", source / "runs"
     same_choosers = params.candidate_seeds() == theirs.candidate_seeds()
-    copied = []
+    copied, shared = [], []
     for d, a in product(params.datasets, params.activations):
         if "dae" in params.pretraining and not pretraining:
             choice = Path("pretrained", d, a, "rate.json")
@@ -67,7 +70,8 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
                 copied += _file(src, ours, choice)
             for s in params.seeds:
                 for lr in _rates(params, params.pretraining_rates, s, ours / choice):
-                    copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)))
+                    copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)),
+                                   shared)
         stack_rate = _stack_rate(params, ours, d, a)
         for p, (l1, f) in product(params.pretraining, params.sweep_points):
             if p == "dae" and (pretraining or stack_rate is None
@@ -78,8 +82,28 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
                 copied += _file(src, ours, choice)
             for s in params.seeds:
                 for lr in _rates(params, params.learning_rates, s, ours / choice):
-                    copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)))
+                    copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)),
+                                   shared)
+    _record(folder, source, shared)
     return Reused(copied, pretraining if "dae" in params.pretraining else ())
+
+
+def shared_jobs(folder: str | Path) -> dict[str, list[str]]:
+    """The jobs of a published run that are another published run's (MANIFEST), by that run:
+    job folders relative to runs/. Empty when it shares none."""
+    path = Path(folder) / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _record(folder: Path, source: Path, jobs: list[str]) -> None:
+    """Add to the manifest the jobs this run holds byte for byte as `source` does."""
+    if not jobs:
+        return
+    run = base(source)
+    name = f"{run.name}/ablations/{source.resolve().name}" if run else source.resolve().name
+    manifest = shared_jobs(folder)
+    manifest[name] = sorted(set(manifest.get(name, [])) | set(jobs))
+    atomic.write_json(folder / MANIFEST, manifest)
 
 
 def _concerns(knob: str, datasets) -> bool:
@@ -109,11 +133,17 @@ def _stack_rate(params: Params, runs: Path, dataset: str, activation: str) -> fl
     return float(json.loads(chosen.read_text())["lr"]) if chosen.exists() else None
 
 
-def _job(source: Path, dest: Path, job: Path) -> list[Path]:
-    """A finished job's small files (its metrics.json is written last), unless already here."""
-    if not (source / job / "metrics.json").exists() or (dest / job / "metrics.json").exists():
+def _job(source: Path, dest: Path, job: Path, shared: list[str]) -> list[Path]:
+    """A finished job's small files (its metrics.json is written last), unless already here;
+    `shared` gets the job when this run's files are the source's."""
+    theirs = source / job / "metrics.json"
+    if not theirs.exists():
         return []
-    return [f for f in (copy_into(source / job / name, source, dest) for name in SMALL) if f]
+    copied = [] if (dest / job / "metrics.json").exists() else [
+        f for f in (copy_into(source / job / name, source, dest) for name in SMALL) if f]
+    if (dest / job / "metrics.json").read_bytes() == theirs.read_bytes():
+        shared.append(job.as_posix())
+    return copied
 
 
 def _file(source: Path, dest: Path, path: Path) -> list[Path]:

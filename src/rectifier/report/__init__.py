@@ -53,7 +53,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            pretraining: pd.DataFrame | None = None,
            pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
            margins: Mapping[str, float] = tbl.DEFAULT_MARGINS,
-           ablations: pd.DataFrame | None = None) -> dict:
+           ablations: pd.DataFrame | None = None,
+           shared: Mapping[str, Iterable[str]] | None = None) -> dict:
     """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
 
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
@@ -212,7 +213,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.heading("Protocol")
     doc.table(views.protocol(runs, lrs))
     doc.heading("Compute")
-    doc.table(views.compute(all_runs, pretraining))
+    doc.table(views.compute(all_runs, pretraining, shared))
     doc.heading("Software and code")
     doc.table(views.software(runs))
 
@@ -291,7 +292,8 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                         deviations: Iterable[str] = (),
                         pretrain_metrics: Iterable[str | Path] = (),
                         tables: str | Path | None = None,
-                        ablations: pd.DataFrame | None = None, title: str = TITLE) -> dict:
+                        ablations: pd.DataFrame | None = None, title: str = TITLE,
+                        shared: Mapping[str, Iterable[str]] | None = None) -> dict:
     """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
     the pre-training jobs' when given, and render, with the tables the tables stage wrote to
     `tables` (built here with params' margins when None). Every number shown comes from the
@@ -308,4 +310,4 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
                   margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations,
-                  title=title)
+                  title=title, shared=shared)

@@ -3,13 +3,15 @@ returns the columns a reader sees, numbers formatted once here."""
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rectifier import paper
 from rectifier.runs import threads
-from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
+from rectifier.wording import PAPER_RATES, count, distinct, rates_tried, span
 
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
                      "init": "initialisation", "eval_batch": "evaluation batch",
@@ -235,9 +237,11 @@ def protocol(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "ours (from the runs)", "paper"])
 
 
-def compute(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
+def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
+            shared: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """Where and how long the jobs ran: wall time (runs.collect counts every process of a
-    resumed job) and core-hours."""
+    resumed job) and core-hours; of them, those of the jobs `shared` names (folders) as another
+    published run's, by run."""
     wall = runs["wall_time_s"]
     device_names = [f"{d}: {n}" if isinstance(n, str) else d
                     for d, n in zip(runs["device"], runs["device_name"])]
@@ -255,6 +259,16 @@ def compute(runs: pd.DataFrame, pre: pd.DataFrame | None) -> pd.DataFrame:
         core_s += (pre_wall * threads(pre)).sum()
     rows.append(("compute used", f"{core_s / 3600:.2f} core-hours (each job's time × its torch "
                  "threads)"))
+    jobs = pd.concat([runs, pre]) if pre is not None else runs
+    folders = [Path(d).resolve() for d in jobs["run_dir"]]
+    for run, shares in (shared or {}).items():
+        mine = {Path(f).resolve() for f in shares}
+        held = [f in mine for f in folders]
+        if any(held):
+            core_h = (jobs["wall_time_s"] * threads(jobs))[held].sum() / 3600
+            rows.append((f"of which {run}'s jobs", f"{count(sum(held), 'job')}, "
+                         f"{core_h:.2f} core-hours, copied from that published run: adding the "
+                         "two runs' compute counts them twice"))
     if "tracking_status" in runs:
         rows.append(("MLflow tracking", distinct(runs["tracking_status"])))
     return pd.DataFrame(rows, columns=["item", "value"])
