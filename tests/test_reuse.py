@@ -78,8 +78,9 @@ def test_an_experiment_copies_the_jobs_it_shares_with_table_1_and_no_other(tmp_p
     # The report counts the copied jobs' compute as the protocol run's too.
     jobs = sorted({str(Path(f).parent) for f in expected if not f.endswith("rate.json")})
     assert json.loads((figure / "reused.json").read_text()) == {"protocol": jobs}
-    assert re.search(rf"\| of which protocol's jobs +\| {len(jobs)} jobs, 0\.20 core-hours, "
-                     "copied from that published run", (figure / "report.md").read_text())
+    assert re.search(rf"\| of which shared with protocol +\| {len(jobs)} jobs, 0\.20 "
+                     "core-hours: the same jobs as that published run's",
+                     (figure / "report.md").read_text())
     # Again: nothing new to copy, nothing overwritten.
     assert rectifier("publish", figure, "--reuse", source, cwd=tmp_path).stdout.startswith(
         "0 file(s) copied")

@@ -23,8 +23,9 @@ from .config import Params, load
 from .names import job_id, pretraining_job_id, variant
 from .publish import SMALL, base, copy_into
 
-# Which of a published run's jobs are another's: {run: [job folders under runs/]}. Their
-# compute is that run's too (the report's Compute section says how much).
+# Which of a published run's jobs are another's too (copied one way or the other): {run: [job
+# folders under runs/]}. Their compute is that run's too (the report's Compute section says how
+# much).
 MANIFEST = "reused.json"
 # The job's coordinates, and where its outputs go: they may differ between the two runs.
 COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")

@@ -266,9 +266,9 @@ def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
         held = [f in mine for f in folders]
         if any(held):
             core_h = (jobs["wall_time_s"] * threads(jobs))[held].sum() / 3600
-            rows.append((f"of which {run}'s jobs", f"{count(sum(held), 'job')}, "
-                         f"{core_h:.2f} core-hours, copied from that published run: adding the "
-                         "two runs' compute counts them twice"))
+            rows.append((f"of which shared with {run}", f"{count(sum(held), 'job')}, "
+                         f"{core_h:.2f} core-hours: the same jobs as that published run's, so "
+                         "adding the two runs' compute counts them twice"))
     if "tracking_status" in runs:
         rows.append(("MLflow tracking", distinct(runs["tracking_status"])))
     return pd.DataFrame(rows, columns=["item", "value"])
