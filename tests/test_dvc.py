@@ -89,10 +89,11 @@ def test_every_source_file_is_a_dependency_of_some_stage():
     package = ROOT / "src/rectifier"
     for path in package.rglob("*.py"):
         relative = path.relative_to(ROOT).as_posix()
-        # the CLI dispatches; code.py computes the digests every step records; publish.py is
-        # run by hand on a published folder; resources.py declares memory, deciding no result
+        # the CLI dispatches; code.py computes the digests every step records; publish.py and
+        # reuse.py are run by hand on a published folder; resources.py declares memory, deciding
+        # no result
         if relative in ("src/rectifier/__init__.py", "src/rectifier/__main__.py") or \
-                path.name in ("cli.py", "code.py", "publish.py", "resources.py"):
+                path.name in ("cli.py", "code.py", "publish.py", "reuse.py", "resources.py"):
             continue
         assert any(relative == d or relative.startswith(d + "/") for d in deps), \
             f"{relative} changes no DVC stage"
