@@ -11,6 +11,8 @@ import yaml
 from helpers import rectifier, tiny_raw
 from test_tables import write_pretrain, write_run  # tests/ is on sys.path (rootdir import)
 
+from rectifier.reuse import shared_jobs
+
 GRID = [0.1, 0.01]
 
 
@@ -75,15 +77,21 @@ def test_an_experiment_copies_the_jobs_it_shares_with_table_1_and_no_other(tmp_p
     assert said.startswith(f"{len(expected)} file(s) copied")
     same = "results/mnist/tanh/dae/lr0.1/seed2/metrics.json"
     assert (figure / "runs" / same).read_bytes() == (source / "runs" / same).read_bytes()
-    # The report counts the copied jobs' compute as the protocol run's too.
+    # Both reports count the shared jobs' compute as the other run's too.
     jobs = sorted({str(Path(f).parent) for f in expected if not f.endswith("rate.json")})
-    assert json.loads((figure / "reused.json").read_text()) == {"protocol": jobs}
-    assert re.search(rf"\| of which shared with protocol +\| {len(jobs)} jobs, 0\.20 "
-                     "core-hours: the same jobs as that published run's",
-                     (figure / "report.md").read_text())
+    for run, other in ((figure, "protocol"), (source, "figure4")):
+        assert list(json.loads((run / "reused.json").read_text())) == [other]
+        assert shared_jobs(run) == {other: jobs}
+        assert re.search(rf"\| of which shared with {other} +\| {len(jobs)} jobs, 0\.20 "
+                         "core-hours: the same jobs as that published run's",
+                         (run / "report.md").read_text())
     # Again: nothing new to copy, nothing overwritten.
     assert rectifier("publish", figure, "--reuse", source, cwd=tmp_path).stdout.startswith(
         "0 file(s) copied")
+    # A shared job published again from a run of its own is shared no longer.
+    mine = figure / "runs" / same
+    mine.write_text(mine.read_text().replace('"seed": 2', '"seed": 2, "host": "elsewhere"'))
+    assert shared_jobs(figure)["protocol"] == [j for j in jobs if j != str(Path(same).parent)]
 
 
 def test_jobs_fine_tuned_from_another_stack_or_chosen_among_other_rates_are_not_copied(tmp_path):

@@ -189,6 +189,7 @@ def _publish(_, args) -> None:
         if kept_out:
             print("Not copied, stacks and jobs with pre-training: "
                   + "; ".join(map(str, kept_out)))
+        publish.render(load(args.reuse / "params.yaml"), args.reuse)    # its manifest too
     elif not args.render_only:
         copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")

@@ -90,7 +90,9 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
 
 def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean and sd of the test error per (data set, activation, pre-training, fraction) of a
-    labels sweep (several train.label_fraction) at Table 1's L1."""
+    labels sweep (several train.label_fraction) at Table 1's L1, at the chosen rate (`lr`);
+    `rates_tried` counts the rates with a finished job there, diverged ones included (a run in
+    progress chooses among those), `at_cap` the chosen runs the epoch cap ended."""
     if runs.empty or runs["label_fraction"].nunique() < 2:
         return pd.DataFrame()
     l1 = float(table1_runs(runs)["l1"].iloc[0])
@@ -99,11 +101,11 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, g in _points(runs[runs["l1"] == l1]).groupby(columns):
         mean, sd = mean_sd(g["test_error_pct"].to_numpy(float))
-        # A run still improving when the epoch cap stopped it (its best epoch its last).
-        capped = (g["stopped"] == "max_epochs") & (g["best_epoch"] == g["epochs_run"])
+        # Runs the epoch cap ended, early stopping not (as the Deviations section counts them).
+        capped = g["stopped"] == "max_epochs"
         rows.append(dict(zip(columns, key), n_seeds=len(g), n_labelled=int(g["n_labelled"].min()),
                          lr=float(g["lr"].iloc[0]), rates_tried=int(tried[key]),
-                         still_improving_at_cap=int(capped.sum()),
+                         at_cap=int(capped.sum()),
                          test_error_mean=mean, test_error_sd=sd))
     return pd.DataFrame(rows)
 

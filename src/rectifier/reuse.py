@@ -11,6 +11,7 @@ says why the two commits train alike.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from itertools import product
 from pathlib import Path
@@ -23,9 +24,9 @@ from .config import Params, load
 from .names import job_id, pretraining_job_id, variant
 from .publish import SMALL, base, copy_into
 
-# Which of a published run's jobs are another's too (copied one way or the other): {run: [job
-# folders under runs/]}. Their compute is that run's too (the report's Compute section says how
-# much).
+# Which of a published run's jobs are another's too (copied one way or the other), in both
+# runs' folders: {run: {job folder under runs/: sha256 of its metrics.json}}. Their compute is
+# that run's too (the report's Compute section says how much).
 MANIFEST = "reused.json"
 # The job's coordinates, and where its outputs go: they may differ between the two runs.
 COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")
@@ -90,21 +91,39 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
 
 
 def shared_jobs(folder: str | Path) -> dict[str, list[str]]:
-    """The jobs of a published run that are another published run's (MANIFEST), by that run:
-    job folders relative to runs/. Empty when it shares none."""
-    path = Path(folder) / MANIFEST
-    return json.loads(path.read_text()) if path.exists() else {}
+    """The jobs of a published run that are another published run's too (MANIFEST), by that
+    run: job folders relative to runs/, only those whose metrics.json is still the one recorded
+    (a job published again since, from a run of its own, is no longer shared)."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    manifest = json.loads(path.read_text()) if path.exists() else {}
+    return {run: [job for job, sha in sorted(jobs.items())
+                  if _sha(folder / "runs" / job / "metrics.json") == sha]
+            for run, jobs in manifest.items()}
 
 
 def _record(folder: Path, source: Path, jobs: list[str]) -> None:
-    """Add to the manifest the jobs this run holds byte for byte as `source` does."""
-    if not jobs:
-        return
-    run = base(source)
-    name = f"{run.name}/ablations/{source.resolve().name}" if run else source.resolve().name
-    manifest = shared_jobs(folder)
-    manifest[name] = sorted(set(manifest.get(name, [])) | set(jobs))
-    atomic.write_json(folder / MANIFEST, manifest)
+    """Write in both runs' manifests the jobs they now hold byte for byte alike, replacing what
+    either said of the other."""
+    shas = {job: _sha(folder / "runs" / job / "metrics.json") for job in jobs}
+    for mine, other in ((folder, source), (source, folder)):
+        path = mine / MANIFEST
+        manifest = json.loads(path.read_text()) if path.exists() else {}
+        manifest.pop(_name(other), None)
+        if shas:
+            manifest[_name(other)] = dict(sorted(shas.items()))
+        if manifest or path.exists():
+            atomic.write_json(path, manifest)
+
+
+def _name(folder: Path) -> str:
+    """A published run's name: its folder's, <run>/ablations/<name> for an ablation."""
+    run = base(folder)
+    return f"{run.name}/ablations/{folder.resolve().name}" if run else folder.resolve().name
+
+
+def _sha(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
 def _concerns(knob: str, datasets) -> bool:

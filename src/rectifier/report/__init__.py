@@ -61,6 +61,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     `runs`; `deviations` are the caller's, listed before those detected from the runs.
     `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
     `margins` (params.yaml's verdicts.margin) judge the cells when the tables are built here.
+    `shared` names, per other published run, the job folders that are its jobs too: the Compute
+    section counts their core-hours apart.
     `ablations` (rectifier.ablations.table) adds the Ablations section.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """

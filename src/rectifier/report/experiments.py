@@ -56,8 +56,8 @@ def sections(doc: Document, runs: pd.DataFrame, claims: Mapping[str, list]) -> N
             "labelled": [f"{n:,}" for n in curves["n_labelled"]], "n seeds": curves["n_seeds"],
             "rate (of those tried)": [f"{lr:g} (of {n})" for lr, n in zip(
                 curves["lr"], curves["rates_tried"])],
-            "still improving at the cap": [f"{k} of {n}" if k else "" for k, n in zip(
-                curves["still_improving_at_cap"], curves["n_seeds"])],
+            "ended at the epoch cap": [f"{k} of {n}" if k else "" for k, n in zip(
+                curves["at_cap"], curves["n_seeds"])],
             "test error %": [pm(m, s) for m, s in zip(curves["test_error_mean"],
                                                       curves["test_error_sd"])]}))
         _verdicts(doc, claims["figure4"])
