@@ -291,6 +291,12 @@ def test_what_is_left_of_a_published_run(tmp_path):
     choice = "results/digits/tanh/none/rate.json"
     assert json.loads((root / choice).read_text())["lr"] == 0.01
     assert (root / choice).read_bytes() == (runs / choice).read_bytes()
+    # What the run plans: 2 candidates on seed 1, then the choice on seeds 2 and 3; with
+    # pre-training at 2 candidate rates, as many stacks and twice the training jobs.
+    assert params.planned() == (4, 0)
+    assert Params.from_dict(tiny_raw(
+        activations=["tanh"], seeds=[1, 2, 3], train__lr=[0.1, 0.01], selection__seeds="first",
+        pretraining=["dae", "none"], pretrain__lr=[0.1, 0.01])).planned() == (8, 4)
 
 
 def test_an_experiment_s_run_is_published_from_its_outputs_folder(tmp_path):
@@ -307,6 +313,8 @@ def test_an_experiment_s_run_is_published_from_its_outputs_folder(tmp_path):
     said = rectifier("publish", folder, "--root", root, cwd=tmp_path).stdout
     assert said.startswith("2 file(s) new or changed")
     assert (folder / "runs/results/digits/softplus/none/lr0.1/seed1/metrics.json").exists()
+    assert ("- In progress: 1 of 2 training jobs that its params.yaml plans have finished"
+            in (folder / "report.md").read_text())
     left = rectifier("publish", folder, "--root", root, "--pending", cwd=tmp_path).stdout
     assert left.split() == ["experiments/smoothness/results/digits/rectifier/none/lr0.1/seed1/"
                             "metrics.json"]

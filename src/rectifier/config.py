@@ -138,6 +138,18 @@ class Params:
         """The seeds that run every candidate rate: all, or the first (selection.seeds)."""
         return self.seeds if self.selection_seeds == "all" else self.seeds[:1]
 
+    def planned(self) -> tuple[int, int]:
+        """How many training jobs and stacks the run makes: per configuration (and sweep point)
+        every candidate rate on the seeds that choose and the chosen one on the others; per
+        activation likewise for the stacks, when it pre-trains."""
+        def jobs(rates: tuple) -> int:
+            choosers = len(self.candidate_seeds()) if len(rates) > 1 else len(self.seeds)
+            return len(rates) * choosers + len(self.seeds) - choosers
+        cells = len(self.datasets) * len(self.activations)
+        stacks = cells * jobs(self.pretraining_rates) if "dae" in self.pretraining else 0
+        return cells * len(self.pretraining) * len(self.sweep_points) * jobs(
+            self.learning_rates), stacks
+
     def hidden_for(self, dataset: str) -> tuple[int, ...]:
         """Hidden layer sizes for a data set: its override if any, else the default."""
         return self.hidden_per_dataset.get(dataset, self.hidden)

@@ -67,6 +67,7 @@ def render(params: Params, folder: str | Path) -> dict | None:
               for run, jobs in shared_jobs(folder).items()}
     return report.render_from_metrics(
         params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables", shared=shared,
+        progress=run is None,
         deviations=stated, ablations=ablations.table(runs, ablated) if ablated else None,
         title=f"Ablation {folder.resolve().name} of {run.name}: {report.TITLE}" if run
         else report.TITLE)

@@ -54,7 +54,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
            margins: Mapping[str, float] = tbl.DEFAULT_MARGINS,
            ablations: pd.DataFrame | None = None,
-           shared: Mapping[str, Iterable[str]] | None = None) -> dict:
+           shared: Mapping[str, Iterable[str]] | None = None,
+           planned: tuple[int, int] | None = None) -> dict:
     """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
 
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
@@ -63,7 +64,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     `margins` (params.yaml's verdicts.margin) judge the cells when the tables are built here.
     `shared` names, per other published run, the job folders that are its jobs too: the Compute
     section counts their core-hours apart.
-    `ablations` (rectifier.ablations.table) adds the Ablations section.
+    `ablations` (rectifier.ablations.table) adds the Ablations section. `planned` (Params.planned:
+    training jobs, stacks) says how far the run has come.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
@@ -112,7 +114,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         + ", ".join(dict.fromkeys(t1["pretraining"])) + ".",
         *([f"{count(len(pretraining), 'pre-training job')} (stacks of denoising auto-encoders)."]
           if pretraining is not None else []),
-        "Verdicts: " + ", ".join(f"{v}: {n}" for v, n in tally.items()) + "."])
+        "Verdicts: " + ", ".join(f"{v}: {n}" for v, n in tally.items()) + ".",
+        *([text.progress(len(all_runs), 0 if pretraining is None else len(pretraining), *planned)]
+          if planned else [])])
 
     doc.heading(HEADINGS["table1"])
     doc.para("Ours as mean ± sd (ddof 1) over seeds with a 95% Student-t interval of the mean "
@@ -295,11 +299,13 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                         pretrain_metrics: Iterable[str | Path] = (),
                         tables: str | Path | None = None,
                         ablations: pd.DataFrame | None = None, title: str = TITLE,
-                        shared: Mapping[str, Iterable[str]] | None = None) -> dict:
+                        shared: Mapping[str, Iterable[str]] | None = None,
+                        progress: bool = True) -> dict:
     """The CLI's report stage: read the runs' files (metrics.json, history.csv beside it), and
     the pre-training jobs' when given, and render, with the tables the tables stage wrote to
     `tables` (built here with params' margins when None). Every number shown comes from the
-    jobs' files, which record the settings they ran with."""
+    jobs' files, which record the settings they ran with. `progress` says how many of the jobs
+    params plans have finished (not for an ablation, whose jobs are the cells' chosen rates)."""
     runs = collect(list(metrics))
     pretrain_metrics = list(pretrain_metrics)
     pre = collect_pretraining(pretrain_metrics) if pretrain_metrics else None
@@ -312,4 +318,4 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
                   margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations,
-                  title=title, shared=shared)
+                  title=title, shared=shared, planned=params.planned() if params and progress else None)

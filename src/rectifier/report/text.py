@@ -5,7 +5,7 @@ import pandas as pd
 
 from rectifier.selection import KEY
 from rectifier.verdicts import MIN_SEEDS
-from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried
+from rectifier.wording import PAPER_RATES, count, distinct, learning_rates, rates_tried
 
 
 def verdict_text(margins: pd.Series) -> str:
@@ -42,3 +42,14 @@ def learning_rate_text(lrs: pd.DataFrame) -> list[str]:
     if ties:
         text.append("Ties: " + "; ".join(ties) + ".")
     return text
+
+
+def progress(jobs: int, stacks: int, planned_jobs: int, planned_stacks: int) -> str:
+    """How much of the run its params.yaml plans has finished: a published run in progress
+    renders from the jobs it has."""
+    done = jobs >= planned_jobs and stacks >= planned_stacks
+    parts = [f"{jobs} of {count(planned_jobs, 'training job')}"] + (
+        [f"{stacks} of {count(planned_stacks, 'stack')}"] if planned_stacks else [])
+    return (f"{'Complete' if done else 'In progress'}: {' and '.join(parts)} that its "
+            "params.yaml plans have finished" + ("." if done else
+                                                 "; every table reads the finished ones."))
