@@ -211,6 +211,16 @@ def test_a_diverging_candidate_rate_is_recorded_not_fatal(project):
     metrics = json.loads((project / "blown/metrics.json").read_text())
     assert metrics["diverged"].startswith("layer 1's cost became") and "1e+12" in metrics["diverged"]
     assert metrics["valid_recon_loss"] is None and metrics["lr"] == 1e12
+    # No epoch ended: its history is a stack's header alone, which the report reads; so is the
+    # training header a89ad1d wrote there (the published protocol run holds one).
+    from rectifier.names import PRETRAIN_HISTORY_COLUMNS
+    from rectifier.runs import collect_pretraining, load_histories
+    history = project / "blown/history.csv"
+    assert history.read_text() == ",".join(PRETRAIN_HISTORY_COLUMNS) + "\n"
+    for header in (history.read_text(), "epoch,train_nll,train_l1,seconds\n"):
+        history.write_text(header)
+        jobs = collect_pretraining([project / "blown/metrics.json"])
+        assert [len(h) for h in load_histories(jobs, PRETRAIN_HISTORY_COLUMNS).values()] == [0]
     refused = rectifier("train", "--dataset", "digits", "--activation", "rectifier",
                         "--pretraining", "dae", "--seed", "1", "--stack", "blown/stack.pt",
                         "--out", "x", cwd=project, check=False)

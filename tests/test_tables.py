@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from rectifier import paper, tables
-from rectifier.names import job_id
-from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
+from rectifier.names import PRETRAIN_HISTORY_COLUMNS, job_id
+from rectifier.runs import collect, collect_pretraining, load_histories
 from rectifier.selection import mark_selected, select_lr
 
 

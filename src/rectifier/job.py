@@ -27,7 +27,15 @@ from . import atomic, code, data, provenance
 from .config import Params
 from .labels import labelled_subset
 from .model import MLP
-from .names import ALL_LABELS, HISTORY_COLUMNS, TABLE1_L1, job_id, pretraining_job_id, run_name
+from .names import (
+    ALL_LABELS,
+    HISTORY_COLUMNS,
+    PRETRAIN_HISTORY_COLUMNS,
+    TABLE1_L1,
+    job_id,
+    pretraining_job_id,
+    run_name,
+)
 from .pretrain import code_sparsity, fine_tuning_state, pretrain, stack_signs
 from .sparsity import LayerMeter
 from .tracking import Run
@@ -216,7 +224,8 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     final["valid_sparsity_pct_mean"] = metrics["sparsity_pct_mean"]
     # Codes measured on the validation set: their per-layer measures go under valid/.
     _finish(tracked, metrics, final, "valid", stack.history, out, "stack.pt",
-            {"diverged": stack.diverged} if stack.diverged else {})
+            {"diverged": stack.diverged} if stack.diverged else {},
+            columns=PRETRAIN_HISTORY_COLUMNS)
     resume.unlink(missing_ok=True)
     if stack.diverged:
         log.warning("%s: diverged (%s), %.0f s", job.name, stack.diverged, metrics["wall_time_s"])
@@ -300,10 +309,10 @@ def _pretrain_run_id(stack: Path) -> str | None:
         return None
 
 
-def _csv(rows: list[dict]) -> str:
+def _csv(rows: list[dict], columns: tuple[str, ...]) -> str:
     buffer = io.StringIO()
     # A run that diverged in its first epoch has no row: the header alone.
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else HISTORY_COLUMNS,
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(columns),
                             lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
@@ -338,11 +347,12 @@ def _per_epoch(row: dict) -> dict:
 
 
 def _finish(tracked: Run, metrics: dict, final: dict, measured_on: str, history: list[dict],
-            out: Path, weights: str, tags: dict, model: Path | None = None) -> None:
+            out: Path, weights: str, tags: dict, model: Path | None = None,
+            columns: tuple[str, ...] = HISTORY_COLUMNS) -> None:
     """Write history.csv and metrics.json, close the MLflow run (final metrics, the files, the
     model) and record how that went. The files are complete before MLflow is asked for anything.
     `measured_on` (test, valid): where the per-layer measures were taken, their metrics' group."""
-    atomic.write_text(out / "history.csv", _csv(history))
+    atomic.write_text(out / "history.csv", _csv(history, columns))
     atomic.write_json(out / "metrics.json", metrics)
     for key in ("sparsity_pct", "dead_units", "mean_activation"):
         final.update({f"{measured_on}_{key}_l{i + 1}": v

@@ -75,3 +75,5 @@ def run_name(dataset: str, activation: str, pretraining: str, lr: float, seed: i
 # The columns of a training job's history.csv, one row per epoch.
 HISTORY_COLUMNS = ("epoch", "train_nll", "train_l1", "train_error_pct", "valid_nll",
                    "valid_error_pct", "seconds")
+# A pre-training job's: one row per layer and epoch.
+PRETRAIN_HISTORY_COLUMNS = ("layer", "epoch", "recon_loss", "l1", "seconds")

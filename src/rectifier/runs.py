@@ -34,7 +34,6 @@ PRETRAIN_NUMBERS = ("noise", "lr", "l1", "sparsity_pct_mean", "wall_time_s")
 PRETRAIN_INTEGERS = ("seed", "epochs", "minibatch", "n_train")
 PRETRAIN_NAMES = ("dataset", "activation", "pretraining", "recipe", "device")
 PRETRAIN_PER_LAYER = ("recon_loss", "valid_recon_loss") + PER_LAYER
-PRETRAIN_HISTORY_COLUMNS = ("layer", "epoch", "recon_loss", "l1", "seconds")
 # What a diverged training run cannot have measured: null in its metrics.json.
 UNMEASURED = ("test_error_pct", "valid_error_pct", "sparsity_pct_mean", "sparsity_pct",
               "dead_units", "mean_activation", "recon_loss", "valid_recon_loss")
@@ -227,6 +226,9 @@ def load_histories(jobs: pd.DataFrame,
     for job, run_dir in zip(jobs["job_id"], jobs["run_dir"]):
         path = Path(run_dir) / "history.csv"
         history = pd.read_csv(path)
+        if history.empty:       # diverged before its first row: a header alone (a89ad1d wrote
+            histories[job] = pd.DataFrame(columns=list(columns))  # a stack's as a training job's)
+            continue
         missing = [c for c in columns if c not in history.columns]
         if missing:
             raise ValueError(f"{path}: missing column(s) {missing}")

@@ -23,11 +23,11 @@ from rectifier.ablations import EFFECT_RULE
 from rectifier.ablations import summary as ablation_summary
 from rectifier.deviations import detect_deviations
 from rectifier.experiments import claims as experiment_claims
-from rectifier.names import ALL_LABELS, TABLE1_L1
+from rectifier.names import ALL_LABELS, PRETRAIN_HISTORY_COLUMNS, TABLE1_L1
 from rectifier.report import experiments, findings, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document, anchor
-from rectifier.runs import PRETRAIN_HISTORY_COLUMNS, collect, collect_pretraining, load_histories
+from rectifier.runs import collect, collect_pretraining, load_histories
 from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks, table1_runs, variants
 from rectifier.wording import count, distinct, learning_rates
 
