@@ -63,8 +63,8 @@ def render(params: Params, folder: str | Path) -> dict | None:
               "beside each other. Their verdicts against the paper's Table 1 are not the "
               "run's."] if run else []
     from .reuse import shared_jobs  # reuse copies with this module's helpers
-    shared = {run: [folder / "runs" / job for job in jobs]
-              for run, jobs in shared_jobs(folder).items()}
+    shared = {other: [folder / "runs" / job for job in jobs]
+              for other, jobs in shared_jobs(folder).items()}
     return report.render_from_metrics(
         params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables", shared=shared,
         progress=run is None,
