@@ -112,8 +112,8 @@ def _record(folder: Path, source: Path, jobs: list[str]) -> None:
         manifest.pop(_name(other), None)
         if shas:
             manifest[_name(other)] = dict(sorted(shas.items()))
-        if manifest or path.exists():
-            atomic.write_json(path, manifest)
+        if manifest or path.exists():     # runs in name order: a new copy moves no other line
+            atomic.write_json(path, dict(sorted(manifest.items())))
 
 
 def _name(folder: Path) -> str:
