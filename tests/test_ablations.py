@@ -80,6 +80,12 @@ def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path
     own = (ablation / "report.md").read_text()
     assert own.startswith("# Ablation l1-off of mnist-protocol: Reproduction")
     assert "ablation of the published run mnist-protocol" in own
+    # its own report sets its jobs beside the run's as the run's does, and no other ablation's
+    mine = own.split("## Ablations: what the paper's open choices change")[1].split("\n## ")[0]
+    cells = [[c.strip() for c in r.strip("|").split("|")][2:6] for r in mine.splitlines()
+             if r.startswith("| l1-off")]
+    assert cells[2] == ["mnist, tanh, none", "1", "0.1 (the cell's choice)", "3.50 → 2.00"], mine
+    assert len(cells) == 3 and "unfinished" not in mine
 
     md = (run / "report.md").read_text()
     headline = md.split("## Headline")[1].split("\n## ")[0]

@@ -57,6 +57,10 @@ def render(params: Params, folder: str | Path) -> dict | None:
     tables.write(tables.build(runs, params.margins), folder / "tables", folder / "metrics.json")
     stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))
     ablated, run = ablations.load(folder), base(folder)
+    compared = runs
+    if run is not None:     # an ablation's own report sets its jobs beside its run's too
+        ablated = [a for a in ablations.load(run) if a.name == folder.resolve().name]
+        compared = collect(sorted((run / "runs" / "results").glob("**/metrics.json")))
     stated = [f"These jobs are an ablation of the published run {run.name} (its ablations/"
               f"{folder.resolve().name}): each differs from that run's job of the same cell, rate "
               "and seed in the knobs its report's Ablations section lists, where they are set "
@@ -68,7 +72,7 @@ def render(params: Params, folder: str | Path) -> dict | None:
     return report.render_from_metrics(
         params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables", shared=shared,
         progress=run is None,
-        deviations=stated, ablations=ablations.table(runs, ablated) if ablated else None,
+        deviations=stated, ablations=ablations.table(compared, ablated) if ablated else None,
         title=f"Ablation {folder.resolve().name} of {run.name}: {report.TITLE}" if run
         else report.TITLE)
 
