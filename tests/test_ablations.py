@@ -120,3 +120,18 @@ def test_a_job_s_sweep_point_shows_in_its_cell_unless_the_ablation_changed_it(tm
                         Ablation("labels", (Change("train.label_fraction", 1.0, 0.1),), job)])
     assert list(rows["point"]) == ["10% of the labels", ""]
     assert list(rows["change"]) == ["train.patience: 20 → 100", "train.label_fraction: 1.0 → 0.1"]
+
+
+def test_an_ablation_renders_before_its_run_has_a_finished_job(tmp_path):
+    """An ablation may finish first: its report renders, with nothing to set it beside yet."""
+    run = tmp_path / "published" / "mnist-protocol"
+    ablation = run / "ablations" / "budget"
+    for folder, knobs in ((run, {}), (ablation, {"train__patience": 100})):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "params.yaml").write_text(yaml.safe_dump(tiny_raw(
+            datasets=["mnist"], activations=["tanh"], seeds=[1], train__lr=0.1, **knobs)))
+    write_run(ablation / "runs/results", activation="tanh", lr=0.1, test_error=3.0)
+    rectifier("publish", ablation, "--render-only", cwd=tmp_path)
+    own = (ablation / "report.md").read_text()
+    assert own.startswith("# Ablation budget of mnist-protocol") and "## Ablations" not in own
+    assert not (run / "report.md").exists()       # the run has no job: no report of its own

@@ -238,9 +238,11 @@ def test_a_published_report_renders_again_from_its_committed_runs(tmp_path, name
     included."""
     assert {"digits", "mnist-protocol"} <= set(PUBLISHED_RUNS)
     published = ROOT / "reports" / "published" / name
+    # the whole run, its ablations included: an ablation's report sets its jobs beside its run's
+    run = published.parent.parent if published.parent.name == "ablations" else published
     copy = tmp_path / name
-    for params in [published / "params.yaml", *published.glob("ablations/*/params.yaml")]:
-        into = copy / params.parent.relative_to(published)
+    for params in [run / "params.yaml", *run.glob("ablations/*/params.yaml")]:
+        into = tmp_path / run.name / params.parent.relative_to(run)
         if (params.parent / "runs").exists():           # an ablation not yet begun has none
             shutil.copytree(params.parent / "runs", into / "runs")
         into.mkdir(parents=True, exist_ok=True)

@@ -84,13 +84,14 @@ def changes(base: dict, ablation: dict, defaults: dict | None = None) -> tuple[C
                  if not scoped(k) and value(a, k) != value(b, k))
 
 
-def load(folder: str | Path) -> list[Ablation]:
-    """The ablations published under folder/ablations/, by name; those with no finished job
-    are left out. Each needs its params.yaml (the merged config it ran with)."""
+def load(folder: str | Path, only: str = "*") -> list[Ablation]:
+    """The ablations published under folder/ablations/ (those named `only`), by name; those
+    with no finished job are left out. Each needs its params.yaml (the merged config it ran
+    with)."""
     folder = Path(folder)
     base = yaml.safe_load((folder / "params.yaml").read_text())
     found = []
-    for params in sorted((folder / "ablations").glob("*/params.yaml")):
+    for params in sorted((folder / "ablations").glob(f"{only}/params.yaml")):
         metrics = sorted((params.parent / "runs" / "results").glob("**/metrics.json"))
         if metrics:
             found.append(Ablation(params.parent.name,

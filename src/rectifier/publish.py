@@ -58,9 +58,10 @@ def render(params: Params, folder: str | Path) -> dict | None:
     stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))
     ablated, run = ablations.load(folder), base(folder)
     compared = runs
-    if run is not None:     # an ablation's own report sets its jobs beside its run's too
-        ablated = [a for a in ablations.load(run) if a.name == folder.resolve().name]
-        compared = collect(sorted((run / "runs" / "results").glob("**/metrics.json")))
+    theirs = sorted((run / "runs" / "results").glob("**/metrics.json")) if run else []
+    if theirs and (run / "params.yaml").exists():   # an ablation's report: beside its run's jobs
+        ablated = ablations.load(run, only=folder.resolve().name)
+        compared = collect(theirs)
     stated = [f"These jobs are an ablation of the published run {run.name} (its ablations/"
               f"{folder.resolve().name}): each differs from that run's job of the same cell, rate "
               "and seed in the knobs its report's Ablations section lists, where they are set "
