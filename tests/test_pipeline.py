@@ -309,3 +309,29 @@ def test_a_published_run_continues_on_a_fresh_machine(tmp_path):
     rectifier("publish", published, "--root", fresh, cwd=tmp_path)
     runs = pd.read_csv(published / "tables/runs.csv")
     assert len(runs) == 3 and (published / "report.html").exists()
+
+
+def test_a_fresh_machine_pre_trains_only_the_chosen_stack_again(tmp_path):
+    """A job with pre-training left on a fresh machine re-makes the one stack it fine-tunes,
+    not every candidate stack the published choice was made from (hours each at the paper's
+    protocol): a copied rate.json answers the checkpoint, whose candidates are no input of the
+    job; the stack made again is the published one, epoch for epoch."""
+    settings = dict(activations=["rectifier"], pretraining=["dae"], seeds=[1],
+                    pretrain__lr=[0.05, 0.01], train__lr=0.05, tracking__enabled=False)
+    first, fresh, published = tmp_path / "first", tmp_path / "fresh", tmp_path / "published"
+    for folder in (first, fresh, published):
+        folder.mkdir()
+        write_params(folder, **settings)
+    snakemake(first, "--cores", "2")
+    rectifier("publish", published, "--root", first, cwd=tmp_path)
+    left_out = "results/digits/rectifier/dae/lr0.05/seed1"
+    shutil.rmtree(published / "runs" / left_out)
+    said = rectifier("publish", published, "--pending", "--root", fresh, cwd=tmp_path)
+    assert said.stdout.split() == [f"{left_out}/metrics.json"]
+    planned = snakemake(fresh, "-n", f"{left_out}/metrics.json").stdout
+    assert re.search(r"^pretrain\s+1$", planned, re.M), planned
+    chosen = json.loads((first / "pretrained/digits/rectifier/rate.json").read_text())["lr"]
+    snakemake(fresh, "--cores", "1", f"{left_out}/metrics.json")
+    stack = f"pretrained/digits/rectifier/lr{chosen:g}/seed1/history.csv"
+    again, before = (pd.read_csv(f / stack).drop(columns="seconds") for f in (fresh, first))
+    pd.testing.assert_frame_equal(again, before, check_exact=True)      # the same stack again
