@@ -122,48 +122,96 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
         # Runs the epoch cap ended, early stopping not (as the Deviations section counts them).
         capped = g["stopped"] == "max_epochs"
         rows.append(dict(zip(columns, key), n_seeds=len(g), n_labelled=int(g["n_labelled"].min()),
+                         n_test=int(g["n_test"].min()),
                          lr=float(g["lr"].iloc[0]), rates_tried=int(tried[key]),
                          at_cap=int(capped.sum()),
                          test_error_mean=mean, test_error_sd=sd))
     return pd.DataFrame(rows)
 
 
+def _gain(curves: pd.DataFrame, fraction: float) -> tuple[float, float, list[float]]:
+    """Pre-training's gain at one fraction (mean error without minus with), the variance of
+    that difference of means and each mean's (dof n - 1); a point's sd is floored at one run's
+    binomial standard error, as Table 1's is, and a point of one seed has no variance (NaN)."""
+    gain, parts = 0.0, []
+    for pretraining, sign in (("none", 1.0), ("dae", -1.0)):
+        (point,) = curves[(curves["label_fraction"] == fraction)
+                          & (curves["pretraining"] == pretraining)].itertuples()
+        sd = max(0.0 if math.isnan(point.test_error_sd) else point.test_error_sd,
+                 binomial_se(point.test_error_mean, point.n_test))
+        gain += sign * point.test_error_mean
+        parts.append((sd ** 2 / point.n_seeds, point.n_seeds))
+    return gain, sum(v for v, _ in parts), parts
+
+
+def _lower_upper(estimate: float, parts: list[tuple[float, int]]) -> tuple[float, float]:
+    """The 90% Welch-Satterthwaite interval of a sum of independent means (variance, n each);
+    (NaN, NaN) when a mean rests on one seed."""
+    if min(n for _, n in parts) < 2:
+        return math.nan, math.nan
+    variance = sum(v for v, _ in parts)
+    dof = variance ** 2 / sum(v ** 2 / (n - 1) for v, n in parts)
+    half = float(student_t.ppf(0.95, dof)) * math.sqrt(variance)
+    return estimate - half, estimate + half
+
+
 def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
-    """One data set's curves: pre-training helps most with few labels (it gains more than
-    `margin` at the fewest labels, and more there than with all of them, by more than
-    `margin`), per activation; with all labels the rectifier needs none (it gains at most
-    `margin` there: losing by pre-training is needing none too)."""
+    """One data set's curves, each claim judged on 90% Welch intervals against `margin`, the
+    smallest gain that counts. Pre-training helps most with few labels (per activation):
+    consistent when, at the fewest labels, its gain and that gain less its gain at the most
+    labels both exceed the margin (the intervals' lower ends); not consistent when either is
+    shown below it (an upper end); cannot judge otherwise, and on points of one seed. With all
+    labels the rectifier needs none: consistent when its gain there is shown below the margin
+    (a loss is needing none too), not consistent when shown above it."""
     claims, dataset = [], _dataset(curves)
     seeds = int(curves["n_seeds"].min())
     for activation, g in curves.groupby("activation", sort=False):
         both = g.pivot(index="label_fraction", columns="pretraining", values="test_error_mean")
         if not {"none", "dae"} <= set(both.columns):
             continue
-        gain = (both["none"] - both["dae"]).dropna()
-        if len(gain) < 2:
+        fractions = list((both["none"] - both["dae"]).dropna().index)
+        if len(fractions) < 2:
             continue
-        few, full = gain.iloc[0], gain.iloc[-1]
-        at = f"{few:+.2f} points at {gain.index[0]:.0%} of the labels and {full:+.2f} at " \
-             f"{gain.index[-1]:.0%}"
-        if few <= margin:
-            verdict, said = NOT_CONSISTENT, f"does not help with the fewest labels (margin {margin:g})"
-        elif few - full <= margin:
-            verdict, said = NOT_CONSISTENT, f"not more with fewer labels (margin {margin:g})"
+        (few, few_parts), (full, full_parts) = [
+            (gain, parts) for gain, _, parts in (_gain(g, f) for f in (fractions[0], fractions[-1]))]
+        helps = _lower_upper(few, few_parts)
+        more = _lower_upper(few - full, few_parts + full_parts)
+        interval = lambda ci: "" if math.isnan(ci[0]) else f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
+        at = (f"{few:+.2f}{interval(helps)} points at {fractions[0]:.0%} of the labels and "
+              f"{full:+.2f} at {fractions[-1]:.0%}, {few - full:+.2f}{interval(more)} more")
+        if math.isnan(helps[0]):
+            verdict, said = CANNOT, "cannot judge yet: a point rests on one seed"
+        elif helps[0] > margin and more[0] > margin:
+            verdict, said = CONSISTENT, f"helping more with fewer labels (margin {margin:g})"
+        elif helps[1] < margin:
+            verdict, said = NOT_CONSISTENT, f"not helping with the fewest labels (margin {margin:g})"
+        elif more[1] < margin:
+            verdict, said = NOT_CONSISTENT, f"not helping more with fewer labels (margin {margin:g})"
         else:
-            verdict, said = CONSISTENT, "helping more with fewer labels"
+            verdict, said = CANNOT, f"cannot judge yet: an interval holds the margin of {margin:g}"
         claims.append(Claim(dataset, f"{activation}: pre-training helps most with few labels "
-                            "(Figure 4)", f"gain {few:+.2f} at {gain.index[0]:.0%}, {full:+.2f} "
-                            f"at {gain.index[-1]:.0%}", "larger gain with fewer labels", verdict,
-                            f"{activation}: pre-training gains {at}, {said}", seeds))
-        if activation == "rectifier" and gain.index[-1] == 1.0:
-            needless = full <= margin
+                            "(Figure 4)", f"gain {few:+.2f} at {fractions[0]:.0%}, {full:+.2f} "
+                            f"at {fractions[-1]:.0%}", "larger gain with fewer labels", verdict,
+                            f"{activation}: pre-training gains {at}"
+                            f"{'' if math.isnan(helps[0]) else ' (90% intervals)'}, {said}",
+                            seeds))
+        if activation == "rectifier" and fractions[-1] == 1.0:
+            low, high = _lower_upper(full, full_parts)
+            if math.isnan(low):
+                verdict, said = CANNOT, "cannot judge yet, a point resting on one seed"
+            elif high < margin:
+                verdict, said = CONSISTENT, ("it needs none (pre-training costs it "
+                                             f"{-full:.2f} points)" if full < 0 else
+                                             f"it needs none (a gain under the margin of {margin:g})")
+            elif low > margin:
+                verdict, said = NOT_CONSISTENT, f"it still gains from it (margin {margin:g})"
+            else:
+                verdict, said = CANNOT, f"cannot judge yet, the interval holding the margin of {margin:g}"
             claims.append(Claim(
                 dataset, "rectifier: with all labels, no need of pre-training (Figure 4)",
-                f"gain {full:+.2f}", "no gain", CONSISTENT if needless else NOT_CONSISTENT,
-                "with all labels the rectifier " + (
-                    f"needs no pre-training (it costs {-full:.2f} points)" if full < -margin else
-                    "needs no pre-training (its gain within the margin)" if needless else
-                    "still gains from it"), seeds))
+                f"gain {full:+.2f}", "no gain", verdict,
+                f"with all labels the rectifier's gain from pre-training is {full:+.2f}"
+                f"{interval((low, high))}: {said}", seeds))
     return claims or [Claim(dataset, "pre-training helps most with few labels (Figure 4)", "",
                             "larger gain with fewer labels", CANNOT,
                             "Cannot judge: no activation was run with and without "
