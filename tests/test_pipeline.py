@@ -1,6 +1,7 @@
 """The real Snakemake pipeline on a tiny config (digits, two activations, with and without
 pre-training, two seeds, two epochs): four jobs at once share one sqlite MLflow store."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -314,8 +315,10 @@ def test_a_published_run_continues_on_a_fresh_machine(tmp_path):
 def test_a_fresh_machine_pre_trains_only_the_chosen_stack_again(tmp_path):
     """A job with pre-training left on a fresh machine re-makes the one stack it fine-tunes,
     not every candidate stack the published choice was made from (hours each at the paper's
-    protocol): a copied rate.json answers the checkpoint, whose candidates are no input of the
-    job; the stack made again is the published one, epoch for epoch."""
+    protocol): a copied rate.json answers the checkpoint, provided it is newer than the prepared
+    data (else Snakemake makes the choice and its candidates again), so --pending copies no
+    choice before the data is prepared; the stack made again is the published one, epoch for
+    epoch."""
     settings = dict(activations=["rectifier"], pretraining=["dae"], seeds=[1],
                     pretrain__lr=[0.05, 0.01], train__lr=0.05, tracking__enabled=False)
     first, fresh, published = tmp_path / "first", tmp_path / "fresh", tmp_path / "published"
@@ -328,8 +331,18 @@ def test_a_fresh_machine_pre_trains_only_the_chosen_stack_again(tmp_path):
     shutil.rmtree(published / "runs" / left_out)
     said = rectifier("publish", published, "--pending", "--root", fresh, cwd=tmp_path)
     assert said.stdout.split() == [f"{left_out}/metrics.json"]
+    assert "not prepared yet" in said.stderr       # so it copied no choice: asked again below
+    snakemake(fresh, "--cores", "1", "data")
+    choice = "pretrained/digits/rectifier/rate.json"   # as an older --pending would have left it
+    (fresh / choice).parent.mkdir(parents=True)
+    (fresh / choice).write_bytes((published / "runs" / choice).read_bytes())
+    os.utime(fresh / choice, (0, 0))
+    said = rectifier("publish", published, "--pending", "--root", fresh, cwd=tmp_path)
+    assert said.stderr == ""
+    assert (fresh / choice).stat().st_mtime > (fresh / "data/digits/prepared.npz").stat().st_mtime
     planned = snakemake(fresh, "-n", f"{left_out}/metrics.json").stdout
     assert re.search(r"^pretrain\s+1$", planned, re.M), planned
+    assert "pretraining_rate" not in planned       # the published choice stands
     chosen = json.loads((first / "pretrained/digits/rectifier/rate.json").read_text())["lr"]
     snakemake(fresh, "--cores", "1", f"{left_out}/metrics.json")
     stack = f"pretrained/digits/rectifier/lr{chosen:g}/seed1/history.csv"

@@ -265,11 +265,16 @@ def test_publishing_copies_finished_jobs_small_files_only(tmp_path):
         for name in files:
             (run / f"seed{seed}" / name).write_text(name)
     (run.parent / "rate.json").write_text("{}")
-    copied = publish(tmp_path / "run", tmp_path / "runs")
+    copied, kept = publish(tmp_path / "run", tmp_path / "runs")
     assert sorted(p.relative_to(tmp_path / "runs").as_posix() for p in copied) == [
         "results/digits/tanh/none/lr0.1/seed1/history.csv",
         "results/digits/tanh/none/lr0.1/seed1/metrics.json", "results/digits/tanh/none/rate.json"]
-    assert publish(tmp_path / "run", tmp_path / "runs") == []      # nothing new
+    assert kept == [] and publish(tmp_path / "run", tmp_path / "runs") == ([], [])  # nothing new
+    # The job made again (another machine, another wall time): its first record stays.
+    (run / "seed1" / "metrics.json").write_text("made again")
+    published = tmp_path / "runs/results/digits/tanh/none/lr0.1/seed1/metrics.json"
+    assert publish(tmp_path / "run", tmp_path / "runs") == ([], [published])
+    assert published.read_text() == "metrics.json"
 
 
 def test_what_is_left_of_a_published_run(tmp_path):

@@ -181,6 +181,10 @@ def _publish(_, args) -> None:
     params = load(args.folder / "params.yaml")
     if args.pending:
         print("\n".join(publish.pending(params, args.folder / "runs", args.root)))
+        for path in publish.unprepared(params, args.root):
+            print(f"{path}: not prepared yet, so no choice was copied; run `snakemake data` "
+                  "with the run's config, then this again, or Snakemake pre-trains every "
+                  "candidate stack again", file=sys.stderr)
         return
     if args.reuse:
         from .reuse import reuse
@@ -191,8 +195,12 @@ def _publish(_, args) -> None:
                   + "; ".join(map(str, kept_out)))
         publish.render(load(args.reuse / "params.yaml"), args.reuse)    # its manifest too
     elif not args.render_only:
-        copied = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
+        copied, kept = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
+        if kept:
+            print(f"{len(kept)} job(s) published before and made again differently, kept as "
+                  "published (remove one from runs/ to replace it): "
+                  + "; ".join(str(k.parent.relative_to(args.folder / "runs")) for k in kept))
     if publish.render(params, args.folder) is None:
         print(f"{args.folder}: no finished training job yet, so no tables or report")
     run = publish.base(args.folder)     # an ablation's jobs show in its run's report too

@@ -10,11 +10,13 @@ their own under ablations/<name>/, set beside its jobs in its report.
 from __future__ import annotations
 
 import json
+import os
 from itertools import product
 from pathlib import Path
 
 from . import ablations, atomic, report, selection, tables
 from .config import Params
+from .data.build import prepared_path
 from .names import job_id, pretraining_job_id, variant
 from .runs import collect, collect_pretraining
 
@@ -22,17 +24,26 @@ SMALL = ("metrics.json", "history.csv")     # a finished job's; its metrics.json
 FOLDERS = ("results", "pretrained")
 
 
-def publish(root: str | Path, runs: str | Path) -> list[Path]:
+def publish(root: str | Path, runs: str | Path) -> tuple[list[Path], list[Path]]:
     """Copy into `runs` the small files of every job finished under root/results and
-    root/pretrained, and every rate.json; return the files that were new or changed."""
-    root, runs, copied = Path(root), Path(runs), []
+    root/pretrained, and every rate.json; return the files that were new or changed, and the
+    published jobs (their metrics.json) that root holds otherwise and that stay as published:
+    a finished job's record is never replaced, as when a new machine makes a chosen stack again
+    for want of its stack.pt (remove a job from runs/ to publish it again)."""
+    root, runs, copied, kept = Path(root), Path(runs), [], []
     for folder in FOLDERS:
         for metrics in sorted((root / folder).glob("**/metrics.json")):
+            published = runs / metrics.relative_to(root)
+            if published.exists():
+                if any(not (published.parent / n).exists() or (published.parent / n).read_bytes()
+                       != (metrics.parent / n).read_bytes() for n in SMALL):
+                    kept.append(published)
+                continue
             copied += [f for f in (copy_into(metrics.parent / n, root, runs) for n in SMALL)
                        if f]
         copied += [f for f in map(lambda p: copy_into(p, root, runs),
                                   sorted((root / folder).glob("**/rate.json"))) if f]
-    return copied
+    return copied, kept
 
 
 def copy_into(source: Path, base: Path, dest: Path) -> Path | None:
@@ -92,15 +103,21 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
     Snakemake does not redo them for want of the checkpoints and stacks that were never
     committed. The choices (rate.json) are copied into the outputs folder from `runs`, or made
     as the workflow's checkpoints make them once every candidate is published; the seeds that
-    wait on a choice not yet made are left out until it is."""
+    wait on a choice not yet made are left out until it is. A choice of a run with pre-training
+    must be newer than the prepared data, or Snakemake makes it again and pre-trains all its
+    candidate stacks again: none is copied before the data is (`unprepared`), and one older than
+    it is touched."""
     runs, out = Path(runs), outputs(params, root)
     choosers, targets = params.candidate_seeds(), []
+    missing = unprepared(params, root)
+    data_time = 0.0 if missing or "dae" not in params.pretraining else max(
+        Path(root, prepared_path(params, d)).stat().st_mtime for d in params.datasets)
     for d in params.datasets:
         for a in params.activations:
             if "dae" in params.pretraining and len(params.pretraining_rates) > 1:
                 _choice(runs, out, Path("pretrained", d, a), "pretrain", [
                     Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
-                    for x in params.pretraining_rates for s in choosers])
+                    for x in params.pretraining_rates for s in choosers], not missing, data_time)
             for p, (l1, f) in product(params.pretraining, params.sweep_points):
                 for s in params.seeds:
                     rates = list(params.learning_rates)
@@ -108,11 +125,19 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
                         chosen = _choice(runs, out, Path("results", d, a, p, variant(l1, f)),
                                          "train", [
                             Path("results", job_id(d, a, p, x, c, l1, f), "metrics.json")
-                            for x in params.learning_rates for c in choosers])
+                            for x in params.learning_rates for c in choosers], not missing, data_time)
                         rates = [chosen] if chosen is not None else []
                     targets += [Path("results", job_id(d, a, p, x, s, l1, f), "metrics.json")
                                 for x in rates]
     return [(Path(params.raw.get("outputs", ".")) / t).as_posix() for t in targets if not (runs / t).exists()]
+
+
+def unprepared(params: Params, root: str | Path) -> list[Path]:
+    """The prepared data a run with pre-training lacks under its project folder `root`."""
+    if "dae" not in params.pretraining:
+        return []
+    paths = [Path(root, prepared_path(params, d)) for d in params.datasets]
+    return [p for p in paths if not p.exists()]
 
 
 def outputs(params: Params, root: str | Path) -> Path:
@@ -120,10 +145,11 @@ def outputs(params: Params, root: str | Path) -> Path:
     return Path(root, params.raw.get("outputs", "."))
 
 
-def _choice(runs: Path, root: Path, folder: Path, kind: str,
-            candidates: list[Path]) -> float | None:
-    """The rate chosen in `folder` (its rate.json, published and copied into root), made from
-    the published candidates if need be; None while some candidate is not published."""
+def _choice(runs: Path, root: Path, folder: Path, kind: str, candidates: list[Path],
+            copy: bool, data_time: float) -> float | None:
+    """The rate chosen in `folder` (its rate.json, published, and copied into root when `copy`,
+    made newer than `data_time`), made from the published candidates if need be; None while
+    some candidate is not published."""
     published = runs / folder / "rate.json"
     if not published.exists():
         if not all((runs / c).exists() for c in candidates):
@@ -132,5 +158,9 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str,
         table = (selection.select_pretraining_lr(collect_pretraining(paths)) if kind == "pretrain"
                  else selection.select_lr(collect(paths)))
         atomic.write_json(published, selection.chosen(table))
-    copy_into(published, runs, root)
+    if copy:
+        copy_into(published, runs, root)
+        target = root / folder / "rate.json"
+        if target.stat().st_mtime <= data_time:
+            os.utime(target)
     return float(json.loads(published.read_text())["lr"])
