@@ -52,6 +52,8 @@ def test_figure_3_draws_unpretrained_rectifier_networks_on_every_label_and_judge
     assert experiments.sparsity_claim(networks[networks["l1"] == 0.01], 0.2).verdict == \
         "cannot judge"
     assert figures.sparsity_sweep(networks)[:4] == b"\x89PNG"
+    dead = networks.assign(test_error_pct=88.65).iloc[:1]     # a network the penalty killed
+    assert figures.sparsity_sweep(pd.concat([networks, dead]))[:4] == b"\x89PNG"
 
 
 def test_figure_4_says_where_pre_training_helps():

@@ -200,19 +200,31 @@ def _dataset_panels(table: pd.DataFrame, xlabel: str, draw) -> bytes:
 
 def sparsity_sweep(networks: pd.DataFrame) -> bytes:
     """Figure 3: test error against exact sparsity, one dot per network, coloured by its L1
-    penalty (log scale; 0 in grey), the paper's 85% as a dashed line."""
+    penalty (log scale; 0 in grey), the paper's 85% as a dashed line. A network whose error is
+    beyond 5 times the median (one the penalty killed: near chance) is drawn as a triangle at
+    the top edge, 1.3 times the others' largest error, with its error written beside it, so
+    it does not flatten the others."""
     from matplotlib.colors import LogNorm
     positive = networks.loc[networks["l1"] > 0, "l1"]
     norm = LogNorm(positive.min(), positive.max()) if len(positive) else None
 
     def draw(fig, ax, g):
-        zero, rest = g[g["l1"] == 0], g[g["l1"] > 0]
-        ax.scatter(zero["sparsity_pct_mean"], zero["test_error_pct"], c="tab:gray", s=22,
-                   label="L1 0")
-        if len(rest):
-            dots = ax.scatter(rest["sparsity_pct_mean"], rest["test_error_pct"], c=rest["l1"],
-                              cmap="viridis", norm=norm, s=22)
+        off = g["test_error_pct"] > 5 * float(g["test_error_pct"].median())
+        top = 1.3 * float(g.loc[~off, "test_error_pct"].max()) if off.any() else np.inf
+        shown = g.assign(test_error_pct=g["test_error_pct"].clip(upper=top))
+        for marked, marker in ((~off, "o"), (off, "^")):
+            zero, rest = shown[marked & (g["l1"] == 0)], shown[marked & (g["l1"] > 0)]
+            ax.scatter(zero["sparsity_pct_mean"], zero["test_error_pct"], c="tab:gray", s=22,
+                       marker=marker, label="L1 0" if marker == "o" else None)
+            if len(rest):
+                dots = ax.scatter(rest["sparsity_pct_mean"], rest["test_error_pct"],
+                                  c=rest["l1"], cmap="viridis", norm=norm, s=22, marker=marker)
+        for x, error in zip(g.loc[off, "sparsity_pct_mean"], g.loc[off, "test_error_pct"]):
+            ax.annotate(f"{error:.1f}%", (x, top), textcoords="offset points", xytext=(-4, -12),
+                        ha="right", fontsize=8)
+        if (g["l1"] > 0).any():
             fig.colorbar(dots, ax=ax, label="L1 penalty")
+        ax.set_ylim(0, top * 1.05 if off.any() else None)   # errors from 0: a rise at its scale
         ax.axvline(paper.SPARSITY_KNEE_PCT, color=PAPER, linestyle="--", linewidth=1,
                    label=f"paper: no rise until ~{paper.SPARSITY_KNEE_PCT:.0f}%")
     return _dataset_panels(networks, "exact sparsity of the hidden activations (%)", draw)

@@ -38,7 +38,9 @@ def sections(doc: Document, runs: pd.DataFrame, claims: Mapping[str, list]) -> N
                  "chosen at its L1 value; exact sparsity over all hidden units on the test set.")
         doc.figure("figure3", figures.sparsity_sweep(networks),
                    "Test error against exact sparsity, one dot per network, coloured by its L1 "
-                   "penalty (grey: none); dashed: the paper's 85%.")
+                   "penalty (grey: none); dashed: the paper's 85%. A triangle at the top edge "
+                   "is a network off the scale (beyond 5 times the median error), its error "
+                   "written beside it.")
         _verdicts(doc, claims["figure3"])
 
     curves = experiments.label_curves(runs)
