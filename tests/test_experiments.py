@@ -51,6 +51,8 @@ def test_figure_3_draws_unpretrained_rectifier_networks_on_every_label_and_judge
     assert said.verdict == "cannot judge" and said.sentence.startswith("Cannot judge yet")
     assert experiments.sparsity_claim(networks[networks["l1"] == 0.01], 0.2).verdict == \
         "cannot judge"
+    level = networks.assign(sparsity_pct_mean=60.0)          # no spread of sparsity to fit on
+    assert experiments.sparsity_claim(level, 0.2).verdict == "cannot judge"
     assert figures.sparsity_sweep(networks)[:4] == b"\x89PNG"
     dead = networks.assign(test_error_pct=88.65).iloc[:1]     # a network the penalty killed
     assert figures.sparsity_sweep(pd.concat([networks, dead]))[:4] == b"\x89PNG"
@@ -90,6 +92,16 @@ def test_figure_4_says_where_pre_training_helps():
     two = experiments.label_curves(frame([r for r in rows if r["seed"] in (1, 2)]))
     assert [c.verdict for c in experiments.labels_claims(two, 0.2)] == ["consistent",
                                                                         "cannot judge"]
+    # Every label on one seed only: no interval for the excess, whatever the fewest labels show
+    lone = experiments.label_curves(frame([r for r in rows if r["label_fraction"] < 1
+                                           or r["seed"] == 1]))
+    said = experiments.labels_claims(lone, 0.2)
+    assert said[0].verdict == "cannot judge" and "a point rests on one seed" in said[0].sentence
+    assert "(90% intervals)" not in said[0].sentence
+    # No error anywhere (sd 0, binomial floor 0): judged, not a division by zero
+    perfect = experiments.label_curves(frame([{**r, "test_error_pct": 0.0} for r in rows]))
+    assert [c.verdict for c in experiments.labels_claims(perfect, 0.2)] == [
+        "not consistent", "consistent"]
     one = experiments.label_curves(frame([r for r in rows if r["seed"] == 1]))
     said = experiments.labels_claims(one, 0.2)
     assert [c.verdict for c in said] == ["cannot judge"] * 2

@@ -338,7 +338,7 @@ def test_a_fresh_machine_pre_trains_only_the_chosen_stack_again(tmp_path):
     (fresh / choice).write_bytes((published / "runs" / choice).read_bytes())
     os.utime(fresh / choice, (0, 0))
     said = rectifier("publish", published, "--pending", "--root", fresh, cwd=tmp_path)
-    assert said.stderr == ""
+    assert "not prepared" not in said.stderr
     assert (fresh / choice).stat().st_mtime > (fresh / "data/digits/prepared.npz").stat().st_mtime
     planned = snakemake(fresh, "-n", f"{left_out}/metrics.json").stdout
     assert re.search(r"^pretrain\s+1$", planned, re.M), planned

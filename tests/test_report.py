@@ -259,11 +259,14 @@ def test_a_published_report_renders_again_from_its_committed_runs(tmp_path, name
 def test_publishing_copies_finished_jobs_small_files_only(tmp_path):
     from rectifier.publish import publish
     run = tmp_path / "run" / "results" / "digits" / "tanh" / "none" / "lr0.1"
+    finished = json.dumps({"test_error": 2.0, "tracking": {"status": "ok"}})
     for seed, files in ((1, ("metrics.json", "history.csv", "checkpoint.pt", "resume.pt")),
-                        (2, ("resume.pt",))):                    # seed 2 still training
+                        (2, ("resume.pt",)),                     # seed 2 still training
+                        (3, ("metrics.json", "history.csv"))):   # seed 3 between its 2 writes
         (run / f"seed{seed}").mkdir(parents=True)
         for name in files:
-            (run / f"seed{seed}" / name).write_text(name)
+            (run / f"seed{seed}" / name).write_text(
+                finished if (seed, name) == (1, "metrics.json") else name)
     (run.parent / "rate.json").write_text("{}")
     copied, kept = publish(tmp_path / "run", tmp_path / "runs")
     assert sorted(p.relative_to(tmp_path / "runs").as_posix() for p in copied) == [
@@ -271,10 +274,18 @@ def test_publishing_copies_finished_jobs_small_files_only(tmp_path):
         "results/digits/tanh/none/lr0.1/seed1/metrics.json", "results/digits/tanh/none/rate.json"]
     assert kept == [] and publish(tmp_path / "run", tmp_path / "runs") == ([], [])  # nothing new
     # The job made again (another machine, another wall time): its first record stays.
-    (run / "seed1" / "metrics.json").write_text("made again")
+    (run / "seed1" / "metrics.json").write_text(finished.replace("2.0", "2.1"))
     published = tmp_path / "runs/results/digits/tanh/none/lr0.1/seed1/metrics.json"
     assert publish(tmp_path / "run", tmp_path / "runs") == ([], [published])
-    assert published.read_text() == "metrics.json"
+    assert published.read_text() == finished
+    # Seed 3 finishes: its full record is copied, and replaces a first write published early.
+    early = tmp_path / "runs/results/digits/tanh/none/lr0.1/seed3/metrics.json"
+    early.parent.mkdir()
+    early.write_text("{}")
+    (run / "seed3" / "metrics.json").write_text(finished)
+    assert sorted(p.name for p in publish(tmp_path / "run", tmp_path / "runs")[0]) == [
+        "history.csv", "metrics.json"]
+    assert early.read_text() == finished
 
 
 def test_what_is_left_of_a_published_run(tmp_path):

@@ -68,14 +68,14 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     not do: it grows with the number of L1 values even where the error is flat."""
     below = networks[networks["sparsity_pct_mean"] < KNEE]
     above = networks[networks["sparsity_pct_mean"] >= KNEE]
-    claim = Claim(_dataset(networks), f"test error flat until about {KNEE:.0f}% exact sparsity "
-                  "(Figure 3)", "", f"flat until about {KNEE:.0f}%", CANNOT, "",
+    claim = Claim(_dataset(networks), f"test error does not rise until about {KNEE:.0f}% exact "
+                  "sparsity (Figure 3)", "", f"no rise until about {KNEE:.0f}%", CANNOT, "",
                   int(networks.groupby("l1").size().min()))
-    if below["l1"].nunique() < 2 or len(below) < 3:
-        return claim._replace(sentence=f"Cannot judge: fewer than three networks on two L1 "
-                              f"values lie under {KNEE:.0f}% exact sparsity.")
     x = below["sparsity_pct_mean"].to_numpy(float)
     y = below["test_error_pct"].to_numpy(float)
+    if below["l1"].nunique() < 2 or len(below) < 3 or np.ptp(x) == 0:
+        return claim._replace(sentence=f"Cannot judge: fewer than three networks on two L1 "
+                              f"values and two sparsities lie under {KNEE:.0f}% exact sparsity.")
     slope, intercept = np.polyfit(x, y, 1)
     dof = len(x) - 2
     residual_sd = math.sqrt(float(np.sum((y - slope * x - intercept) ** 2)) / dof) if dof else 0.0
@@ -95,7 +95,7 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
            f"{below['l1'].nunique()} L1 values) the fitted test error changes by {rise:+.2f} "
            f"points (90% interval [{low:+.2f}, {high:+.2f}])")
     if high < margin:
-        verdict, said = CONSISTENT, f"Consistent: {fit}, a rise under the margin of {margin:g}."
+        verdict, said = CONSISTENT, f"Consistent: {fit}, no rise beyond the margin of {margin:g}."
     elif low > margin:
         verdict, said = NOT_CONSISTENT, f"Not consistent: {fit}, a rise beyond the margin of {margin:g}."
     else:
@@ -129,10 +129,10 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _gain(curves: pd.DataFrame, fraction: float) -> tuple[float, float, list[float]]:
-    """Pre-training's gain at one fraction (mean error without minus with), the variance of
-    that difference of means and each mean's (dof n - 1); a point's sd is floored at one run's
-    binomial standard error, as Table 1's is, and a point of one seed has no variance (NaN)."""
+def _gain(curves: pd.DataFrame, fraction: float) -> tuple[float, list[tuple[float, int]]]:
+    """Pre-training's gain at one fraction (mean error without minus with) and each mean's
+    (variance, n); a point's sd is floored at one run's binomial standard error, as Table 1's
+    is (a point of one seed has only the floor: _lower_upper gives it no interval)."""
     gain, parts = 0.0, []
     for pretraining, sign in (("none", 1.0), ("dae", -1.0)):
         (point,) = curves[(curves["label_fraction"] == fraction)
@@ -141,7 +141,7 @@ def _gain(curves: pd.DataFrame, fraction: float) -> tuple[float, float, list[flo
                  binomial_se(point.test_error_mean, point.n_test))
         gain += sign * point.test_error_mean
         parts.append((sd ** 2 / point.n_seeds, point.n_seeds))
-    return gain, sum(v for v, _ in parts), parts
+    return gain, parts
 
 
 def _lower_upper(estimate: float, parts: list[tuple[float, int]]) -> tuple[float, float]:
@@ -150,6 +150,8 @@ def _lower_upper(estimate: float, parts: list[tuple[float, int]]) -> tuple[float
     if min(n for _, n in parts) < 2:
         return math.nan, math.nan
     variance = sum(v for v, _ in parts)
+    if variance == 0:                   # no error anywhere: the binomial floor is 0 too
+        return estimate, estimate
     dof = variance ** 2 / sum(v ** 2 / (n - 1) for v, n in parts)
     half = float(student_t.ppf(0.95, dof)) * math.sqrt(variance)
     return estimate - half, estimate + half
@@ -160,7 +162,8 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
     smallest gain that counts. Pre-training helps most with few labels (per activation):
     consistent when, at the fewest labels, its gain and that gain less its gain at the most
     labels both exceed the margin (the intervals' lower ends); not consistent when either is
-    shown below it (an upper end); cannot judge otherwise, and on points of one seed. With all
+    shown below it (an upper end: either of two one-sided tests at 5%, so up to 10% together);
+    cannot judge otherwise, and on points of one seed. With all
     labels the rectifier needs none: consistent when its gain there is shown below the margin
     (a loss is needing none too), not consistent when shown above it."""
     claims, dataset = [], _dataset(curves)
@@ -172,14 +175,14 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
         fractions = list((both["none"] - both["dae"]).dropna().index)
         if len(fractions) < 2:
             continue
-        (few, few_parts), (full, full_parts) = [
-            (gain, parts) for gain, _, parts in (_gain(g, f) for f in (fractions[0], fractions[-1]))]
+        (few, few_parts), (full, full_parts) = (_gain(g, f) for f in (fractions[0], fractions[-1]))
         helps = _lower_upper(few, few_parts)
         more = _lower_upper(few - full, few_parts + full_parts)
         interval = lambda ci: "" if math.isnan(ci[0]) else f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
         at = (f"{few:+.2f}{interval(helps)} points at {fractions[0]:.0%} of the labels and "
               f"{full:+.2f} at {fractions[-1]:.0%}, {few - full:+.2f}{interval(more)} more")
-        if math.isnan(helps[0]):
+        one_seed = math.isnan(more[0])          # `more` rests on every point `helps` does
+        if one_seed:
             verdict, said = CANNOT, "cannot judge yet: a point rests on one seed"
         elif helps[0] > margin and more[0] > margin:
             verdict, said = CONSISTENT, f"helping more with fewer labels (margin {margin:g})"
@@ -193,7 +196,7 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
                             "(Figure 4)", f"gain {few:+.2f} at {fractions[0]:.0%}, {full:+.2f} "
                             f"at {fractions[-1]:.0%}", "larger gain with fewer labels", verdict,
                             f"{activation}: pre-training gains {at}"
-                            f"{'' if math.isnan(helps[0]) else ' (90% intervals)'}, {said}",
+                            f"{'' if one_seed else ' (90% intervals)'}, {said}",
                             seeds))
         if activation == "rectifier" and fractions[-1] == 1.0:
             low, high = _lower_upper(full, full_parts)

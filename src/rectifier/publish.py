@@ -33,8 +33,10 @@ def publish(root: str | Path, runs: str | Path) -> tuple[list[Path], list[Path]]
     root, runs, copied, kept = Path(root), Path(runs), [], []
     for folder in FOLDERS:
         for metrics in sorted((root / folder).glob("**/metrics.json")):
+            if not finished(metrics):
+                continue
             published = runs / metrics.relative_to(root)
-            if published.exists():
+            if finished(published):
                 if any(not (published.parent / n).exists() or (published.parent / n).read_bytes()
                        != (metrics.parent / n).read_bytes() for n in SMALL):
                     kept.append(published)
@@ -44,6 +46,15 @@ def publish(root: str | Path, runs: str | Path) -> tuple[list[Path], list[Path]]
         copied += [f for f in map(lambda p: copy_into(p, root, runs),
                                   sorted((root / folder).glob("**/rate.json"))) if f]
     return copied, kept
+
+
+def finished(metrics: Path) -> bool:
+    """A job writes its metrics.json twice, the second time with its MLflow record (`tracking`):
+    it has finished only then, and a copy of the first write is no record to keep."""
+    try:
+        return "tracking" in json.loads(metrics.read_text())
+    except (OSError, ValueError):
+        return False
 
 
 def copy_into(source: Path, base: Path, dest: Path) -> Path | None:
