@@ -75,7 +75,7 @@ def test_a_sweep_runs_each_point_and_table_1_judges_its_own_setting(tmp_path):
     assert "**Verdict (digits).**" in report
     # the headline carries each experiment's claims, linked to their sections
     headline = report.split("## Headline")[1].split("\n## ")[0]
-    assert ("[digits, test error flat until about 85% exact sparsity (Figure 3)]"
+    assert ("[digits, test error does not rise until about 85% exact sparsity (Figure 3)]"
             "(#sparsity-sweep-figure-3)") in headline
     assert "pre-training helps most with few labels (Figure 4)](#fewer-labels-figure-4)" in headline
 

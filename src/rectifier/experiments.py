@@ -58,7 +58,7 @@ def sparsity_sweep(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
-    """Does the test error stay flat until about 85% exact sparsity (one data set's networks)?
+    """Does the test error not rise until about 85% exact sparsity (one data set's networks)?
     Each network under the knee is a point: the least-squares line of test error on exact
     sparsity gives the error's rise across their sparsity range, with a Student-t interval on
     n - 2 degrees of freedom (the residual sd floored at one run's binomial standard error, as
