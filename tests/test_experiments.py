@@ -56,6 +56,9 @@ def test_figure_3_draws_unpretrained_rectifier_networks_on_every_label_and_judge
     assert figures.sparsity_sweep(networks)[:4] == b"\x89PNG"
     dead = networks.assign(test_error_pct=88.65).iloc[:1]     # a network the penalty killed
     assert figures.sparsity_sweep(pd.concat([networks, dead]))[:4] == b"\x89PNG"
+    off, top = figures.off_scale(pd.concat([networks, dead])["test_error_pct"])
+    assert off.sum() == 1 and off.iloc[-1] and top == pytest.approx(1.3 * 3.0)
+    assert not figures.off_scale(networks["test_error_pct"])[0].any()   # 3.0 is no outlier
 
 
 def test_figure_4_says_where_pre_training_helps():

@@ -16,7 +16,7 @@ from scipy.stats import t as student_t
 from rectifier import paper, tables
 from rectifier.names import family, sharpness
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
-from rectifier.verdicts import binomial_se
+from rectifier.verdicts import binomial_se, mean_part, welch
 
 KNEE = paper.SPARSITY_KNEE_PCT
 CONSISTENT, NOT_CONSISTENT, CANNOT = "consistent", "not consistent", "cannot judge"
@@ -78,7 +78,7 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
                               f"values and two sparsities lie under {KNEE:.0f}% exact sparsity.")
     slope, intercept = np.polyfit(x, y, 1)
     dof = len(x) - 2
-    residual_sd = math.sqrt(float(np.sum((y - slope * x - intercept) ** 2)) / dof) if dof else 0.0
+    residual_sd = math.sqrt(float(np.sum((y - slope * x - intercept) ** 2)) / dof)
     sd = max(residual_sd, binomial_se(float(y.mean()), int(below["n_test"].min())))
     span = float(x.max() - x.min())
     rise = slope * span
@@ -131,16 +131,15 @@ def label_curves(runs: pd.DataFrame) -> pd.DataFrame:
 
 def _gain(curves: pd.DataFrame, fraction: float) -> tuple[float, list[tuple[float, int]]]:
     """Pre-training's gain at one fraction (mean error without minus with) and each mean's
-    (variance, n); a point's sd is floored at one run's binomial standard error, as Table 1's
-    is (a point of one seed has only the floor: _lower_upper gives it no interval)."""
+    (variance, n), its sd floored at one run's binomial standard error as Table 1's is (a point
+    of one seed has only the floor: _lower_upper gives it no interval)."""
     gain, parts = 0.0, []
     for pretraining, sign in (("none", 1.0), ("dae", -1.0)):
         (point,) = curves[(curves["label_fraction"] == fraction)
                           & (curves["pretraining"] == pretraining)].itertuples()
-        sd = max(0.0 if math.isnan(point.test_error_sd) else point.test_error_sd,
-                 binomial_se(point.test_error_mean, point.n_test))
         gain += sign * point.test_error_mean
-        parts.append((sd ** 2 / point.n_seeds, point.n_seeds))
+        parts.append(mean_part(point.test_error_mean, point.test_error_sd, point.n_seeds,
+                               point.n_test))
     return gain, parts
 
 
@@ -149,10 +148,7 @@ def _lower_upper(estimate: float, parts: list[tuple[float, int]]) -> tuple[float
     (NaN, NaN) when a mean rests on one seed."""
     if min(n for _, n in parts) < 2:
         return math.nan, math.nan
-    variance = sum(v for v, _ in parts)
-    if variance == 0:                   # no error anywhere: the binomial floor is 0 too
-        return estimate, estimate
-    dof = variance ** 2 / sum(v ** 2 / (n - 1) for v, n in parts)
+    variance, dof = welch(parts)        # no variance (no error anywhere): a point interval
     half = float(student_t.ppf(0.95, dof)) * math.sqrt(variance)
     return estimate - half, estimate + half
 
@@ -267,11 +263,8 @@ def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
     if not np.isinf(table["a"]).any():
         return claim._replace(sentence="Cannot judge: no rectifier network (a → ∞) was run")
     smooth, sharp = table.iloc[0], table[np.isinf(table["a"])].iloc[0]
-    parts = []
-    for point in (smooth, sharp):
-        sd = max(0.0 if math.isnan(point["test_error_sd"]) else point["test_error_sd"],
-                 binomial_se(point["test_error_mean"], int(point["n_test"])))
-        parts.append((sd ** 2 / point["n_seeds"], int(point["n_seeds"])))
+    parts = [mean_part(p["test_error_mean"], p["test_error_sd"], int(p["n_seeds"]),
+                       int(p["n_test"])) for p in (smooth, sharp)]
     better = smooth["test_error_mean"] - sharp["test_error_mean"]
     low, high = _lower_upper(better, parts)
     rho = (spearmanr(table["a"].replace(math.inf, 1e9), table["test_error_mean"]).statistic

@@ -198,6 +198,13 @@ def _dataset_panels(table: pd.DataFrame, xlabel: str, draw) -> bytes:
     return _png(plt, fig)
 
 
+def off_scale(errors: pd.Series) -> tuple[pd.Series, float]:
+    """Which errors lie beyond 5 times the median (a network the L1 penalty killed), and the
+    top edge they are drawn at: 1.3 times the others' largest (infinite when none is)."""
+    off = errors > 5 * float(errors.median())
+    return off, 1.3 * float(errors[~off].max()) if off.any() else np.inf
+
+
 def sparsity_sweep(networks: pd.DataFrame) -> bytes:
     """Figure 3: test error against exact sparsity, one dot per network, coloured by its L1
     penalty (log scale; 0 in grey), the paper's 85% as a dashed line. A network whose error is
@@ -209,8 +216,7 @@ def sparsity_sweep(networks: pd.DataFrame) -> bytes:
     norm = LogNorm(positive.min(), positive.max()) if len(positive) else None
 
     def draw(fig, ax, g):
-        off = g["test_error_pct"] > 5 * float(g["test_error_pct"].median())
-        top = 1.3 * float(g.loc[~off, "test_error_pct"].max()) if off.any() else np.inf
+        off, top = off_scale(g["test_error_pct"])
         shown = g.assign(test_error_pct=g["test_error_pct"].clip(upper=top))
         for marked, marker in ((~off, "o"), (off, "^")):
             zero, rest = shown[marked & (g["l1"] == 0)], shown[marked & (g["l1"] > 0)]

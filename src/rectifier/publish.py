@@ -120,15 +120,15 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
     it is touched."""
     runs, out = Path(runs), outputs(params, root)
     choosers, targets = params.candidate_seeds(), []
-    missing = unprepared(params, root)
-    data_time = 0.0 if missing or "dae" not in params.pretraining else max(
-        Path(root, prepared_path(params, d)).stat().st_mtime for d in params.datasets)
+    prepared = _prepared(params, root)
+    ready = all(p.exists() for p in prepared)
+    data_time = 0.0 if not ready else max((p.stat().st_mtime for p in prepared), default=0.0)
     for d in params.datasets:
         for a in params.activations:
             if "dae" in params.pretraining and len(params.pretraining_rates) > 1:
                 _choice(runs, out, Path("pretrained", d, a), "pretrain", [
                     Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
-                    for x in params.pretraining_rates for s in choosers], not missing, data_time)
+                    for x in params.pretraining_rates for s in choosers], ready, data_time)
             for p, (l1, f) in product(params.pretraining, params.sweep_points):
                 for s in params.seeds:
                     rates = list(params.learning_rates)
@@ -136,7 +136,7 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
                         chosen = _choice(runs, out, Path("results", d, a, p, variant(l1, f)),
                                          "train", [
                             Path("results", job_id(d, a, p, x, c, l1, f), "metrics.json")
-                            for x in params.learning_rates for c in choosers], not missing, data_time)
+                            for x in params.learning_rates for c in choosers], ready, data_time)
                         rates = [chosen] if chosen is not None else []
                     targets += [Path("results", job_id(d, a, p, x, s, l1, f), "metrics.json")
                                 for x in rates]
@@ -145,10 +145,14 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
 
 def unprepared(params: Params, root: str | Path) -> list[Path]:
     """The prepared data a run with pre-training lacks under its project folder `root`."""
+    return [p for p in _prepared(params, root) if not p.exists()]
+
+
+def _prepared(params: Params, root: str | Path) -> list[Path]:
+    """The prepared data whose age a run's choices must pass: none without pre-training."""
     if "dae" not in params.pretraining:
         return []
-    paths = [Path(root, prepared_path(params, d)) for d in params.datasets]
-    return [p for p in paths if not p.exists()]
+    return [Path(root, prepared_path(params, d)) for d in params.datasets]
 
 
 def outputs(params: Params, root: str | Path) -> Path:

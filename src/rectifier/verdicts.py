@@ -18,6 +18,7 @@ A comparison (rectifier against tanh, with against without pre-training) is judg
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +40,13 @@ class Side:
     @property
     def sd(self) -> float:
         """Sample sd over seeds (ddof 1), floored at one run's binomial standard error."""
-        spread = float(np.std(self.errors, ddof=1)) if len(self.errors) > 1 else 0.0
-        return max(spread, binomial_se(self.mean, self.n_test))
+        spread = float(np.std(self.errors, ddof=1)) if len(self.errors) > 1 else math.nan
+        return floored_sd(self.mean, spread, self.n_test)
+
+    @property
+    def part(self) -> tuple[float, int]:
+        """Its mean's variance and its number of seeds, as `welch` takes them."""
+        return mean_part(self.mean, self.sd, len(self.errors), self.n_test)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,26 @@ def binomial_se(error_pct: float, n_test: int) -> float:
     """Standard error (points of %) of an error rate measured on n_test examples."""
     p = min(max(error_pct / 100.0, 0.0), 1.0)
     return 100.0 * math.sqrt(p * (1.0 - p) / n_test)
+
+
+def floored_sd(mean: float, sd: float, n_test: int) -> float:
+    """A sample sd over seeds (NaN for one seed) floored at one run's binomial standard error."""
+    return max(0.0 if math.isnan(sd) else sd, binomial_se(mean, n_test))
+
+
+def mean_part(mean: float, sd: float, n_seeds: int, n_test: int) -> tuple[float, int]:
+    """A mean over n_seeds seeds as `welch` takes it: its variance (from the floored sd), n."""
+    return floored_sd(mean, sd, n_test) ** 2 / n_seeds, n_seeds
+
+
+def welch(parts: Sequence[tuple[float, int]]) -> tuple[float, float]:
+    """The variance and Welch-Satterthwaite degrees of freedom of a sum (or difference) of
+    independent means, each given as (its variance, its number of seeds, at least 2); with no
+    variance anywhere, the pooled degrees of freedom."""
+    variance = sum(v for v, _ in parts)
+    if variance == 0:
+        return 0.0, float(sum(n - 1 for _, n in parts))
+    return variance, variance ** 2 / sum(v ** 2 / (n - 1) for v, n in parts)
 
 
 def _t(level: float, dof: float) -> float:
@@ -101,8 +127,5 @@ def comparison(a: Side, b: Side, paper_difference: float, margin: float) -> Verd
     too_few = _too_few(difference, margin, (a, b))
     if too_few:
         return too_few
-    va, vb = a.sd ** 2 / len(a.errors), b.sd ** 2 / len(b.errors)
-    if va + vb == 0:      # no error on any seed of either side: no spread, pooled dof
-        return _judge(difference, 0.0, len(a.errors) + len(b.errors) - 2, margin)
-    dof = (va + vb) ** 2 / (va ** 2 / (len(a.errors) - 1) + vb ** 2 / (len(b.errors) - 1))
-    return _judge(difference, math.sqrt(va + vb), dof, margin)
+    variance, dof = welch([a.part, b.part])
+    return _judge(difference, math.sqrt(variance), dof, margin)
