@@ -9,6 +9,9 @@ from torch import nn
 
 from .activations import activation, sign_pattern
 
+# The package's modules a network needs to run: what its MLflow model ships (tracking.py).
+CODE = ("__init__.py", "model.py", "activations.py", "names.py")
+
 
 class MLP(nn.Module):
     def __init__(self, n_in: int, hidden: tuple[int, ...], n_out: int, activation_name: str,

@@ -22,6 +22,8 @@ import json
 import logging
 import os
 import random
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -201,16 +203,23 @@ class Run:
 
     def _log_model(self, checkpoint: Path) -> None:
         """The network as a pyfunc model from code (rectifier/mlflow_model.py) with the
-        checkpoint as its artifact and the package as its code: loading it reads the weights
-        with torch.load(weights_only=True) and unpickles nothing."""
+        checkpoint as its artifact and, as its code, the package's modules the network needs
+        (model.CODE; the whole package is some 60 files, one upload each): loading it reads the
+        weights with torch.load(weights_only=True) and unpickles nothing."""
         import mlflow
         import torch
+
+        from .model import CODE
         package = Path(__file__).resolve().parent
         mlflow.set_tracking_uri(self.uri)
-        with mlflow.start_run(run_id=self.run_id):
+        with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_id=self.run_id):
+            code = Path(folder, package.name)
+            code.mkdir()
+            for name in CODE:
+                shutil.copy(package / name, code / name)
             mlflow.pyfunc.log_model(
                 name="model", python_model=str(package / "mlflow_model.py"),
-                artifacts={"checkpoint": str(checkpoint)}, code_paths=[str(package)],
+                artifacts={"checkpoint": str(checkpoint)}, code_paths=[str(code)],
                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}",
                                   f"mlflow=={mlflow.__version__}", "numpy"])
 
