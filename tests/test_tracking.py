@@ -4,6 +4,7 @@ store is reported, never raised."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
@@ -147,3 +148,32 @@ def test_metric_names_are_grouped_as_the_ui_shows_them():
     assert [grouped(k) for k in ("train_nll", "valid_error_pct", "test_sparsity_pct_l2",
                                  "best_epoch", "wall_time_s")] == [
         "train/nll", "valid/error_pct", "test/sparsity_pct_l2", "best_epoch", "wall_time_s"]
+
+
+def test_the_code_a_logged_model_ships_builds_every_network_alone(tmp_path):
+    """An MLflow model ships model.CODE, not the package: those modules alone, in a process that
+    cannot import the installed package, build and run each activation's network."""
+    import shutil
+
+    import rectifier
+    from rectifier.model import CODE
+    (tmp_path / "rectifier").mkdir()
+    for name in CODE:
+        shutil.copy(Path(rectifier.__file__).parent / name, tmp_path / "rectifier" / name)
+    code = f"""
+import os, sys
+sys.path = [{str(tmp_path)!r}] + [p for p in sys.path
+                                  if not os.path.isdir(os.path.join(p or ".", "rectifier"))]
+import torch
+import rectifier
+from rectifier.model import MLP
+assert rectifier.__file__.startswith({str(tmp_path)!r}), rectifier.__file__
+for name in ("rectifier", "tanh", "softplus", "sigmoid", "softplus_a3"):
+    logits, _ = MLP(4, (3, 3), 2, name, True, torch.Generator().manual_seed(0))(torch.ones(1, 4))
+    assert logits.shape == (1, 2)
+print(sorted(m for m in sys.modules if m.startswith("rectifier")))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str(sorted(
+        ["rectifier"] + [f"rectifier.{n[:-3]}" for n in CODE if n != "__init__.py"]))

@@ -116,8 +116,8 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
     as the workflow's checkpoints make them once every candidate is published; the seeds that
     wait on a choice not yet made are left out until it is. A choice of a run with pre-training
     must be newer than the prepared data, or Snakemake makes it again and pre-trains all its
-    candidate stacks again: none is copied before the data is (`unprepared`), and one older than
-    it is touched."""
+    candidate stacks again: none is copied before the data is prepared, and one older than it is
+    touched."""
     runs, out = Path(runs), outputs(params, root)
     choosers, targets = params.candidate_seeds(), []
     prepared = _prepared(params, root)

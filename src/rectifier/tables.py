@@ -111,7 +111,7 @@ def _comparison(a: verdicts.Side, b: verdicts.Side, paper_a, paper_b, dataset: s
     result = (verdicts.comparison(a, b, published, margin(margins, dataset))
               if published is not None else None)
     # The spread the verdict rests on: each side's sd floored as in rectifier.verdicts.
-    sd = (math.sqrt(a.sd ** 2 / len(a.errors) + b.sd ** 2 / len(b.errors))
+    sd = (math.sqrt(verdicts.welch([a.part, b.part])[0])
           if min(len(a.errors), len(b.errors)) > 1 else math.nan)
     return {"difference": a.mean - b.mean, "difference_sd": sd,
             "paper_difference": published if published is not None else math.nan,

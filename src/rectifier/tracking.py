@@ -204,7 +204,7 @@ class Run:
     def _log_model(self, checkpoint: Path) -> None:
         """The network as a pyfunc model from code (rectifier/mlflow_model.py) with the
         checkpoint as its artifact and, as its code, the package's modules the network needs
-        (model.CODE; the whole package is some 60 files, one upload each): loading it reads the
+        (model.CODE; the whole package is over 50 files, one upload each): loading it reads the
         weights with torch.load(weights_only=True) and unpickles nothing."""
         import mlflow
         import torch

@@ -46,7 +46,7 @@ class Side:
     @property
     def part(self) -> tuple[float, int]:
         """Its mean's variance and its number of seeds, as `welch` takes them."""
-        return mean_part(self.mean, self.sd, len(self.errors), self.n_test)
+        return self.sd ** 2 / len(self.errors), len(self.errors)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,10 @@ def binomial_se(error_pct: float, n_test: int) -> float:
 
 
 def floored_sd(mean: float, sd: float, n_test: int) -> float:
-    """A sample sd over seeds (NaN for one seed) floored at one run's binomial standard error."""
+    """A sample sd over seeds (NaN for one seed) floored at one run's binomial standard error;
+    NaN where the mean is (an error missing)."""
+    if math.isnan(mean):
+        return math.nan
     return max(0.0 if math.isnan(sd) else sd, binomial_se(mean, n_test))
 
 
