@@ -16,7 +16,7 @@ from scipy.stats import t as student_t
 from rectifier import paper, tables
 from rectifier.names import family, sharpness
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
-from rectifier.verdicts import binomial_se, mean_part, welch
+from rectifier.verdicts import floored_sd, mean_part, welch
 
 KNEE = paper.SPARSITY_KNEE_PCT
 CONSISTENT, NOT_CONSISTENT, CANNOT = "consistent", "not consistent", "cannot judge"
@@ -79,7 +79,7 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     slope, intercept = np.polyfit(x, y, 1)
     dof = len(x) - 2
     residual_sd = math.sqrt(float(np.sum((y - slope * x - intercept) ** 2)) / dof)
-    sd = max(residual_sd, binomial_se(float(y.mean()), int(below["n_test"].min())))
+    sd = floored_sd(float(y.mean()), residual_sd, int(below["n_test"].min()))
     span = float(x.max() - x.min())
     rise = slope * span
     half = float(student_t.ppf(0.95, dof)) * sd * span / math.sqrt(float(np.sum((x - x.mean()) ** 2)))
