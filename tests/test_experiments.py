@@ -37,6 +37,7 @@ def test_figure_3_draws_unpretrained_rectifier_networks_on_every_label_and_judge
     assert len(networks) == 14 and set(networks["pretraining"]) == {"none"}
     said = experiments.sparsity_claim(networks, margin=0.2)
     assert said.verdict == "consistent" and said.sentence.startswith("Consistent: from 40% to 84%")
+    assert said.basis == "12 networks, 2 seeds per L1 value"      # the headline's "(...)"
     under = networks[networks["l1"] < 0.01]["test_error_pct"]
     assert under.max() - under.min() > 0.2          # the spread the old rule judged by
     assert "(12 networks, 6 L1 values)" in said.sentence
@@ -150,7 +151,7 @@ def test_smoothness_ranks_the_scaled_softplus_by_its_sharpness():
     two = [{**r, "test_error_pct": 2.5} if r["activation"] == "rectifier" else r
            for r in rows if r["seed"] <= 2]
     said = experiments.smoothness_claim(experiments.smoothness(frame(two)), 0.2)
-    assert said.verdict == "cannot judge" and "the interval holding the margin" in said.sentence
+    assert said.verdict == "cannot judge" and "the interval containing the margin" in said.sentence
     one = experiments.smoothness(frame([r for r in rows if r["seed"] == 1]))
     assert "one seed" in experiments.smoothness_claim(one, 0.2).sentence
     # no rectifier: nothing to judge
@@ -172,8 +173,8 @@ def test_claims_are_judged_per_data_set_with_its_margin():
                    for a in ("softplus", "rectifier")]
     found = experiments.claims(frame(sweep + table1_only), {"default": 0.5, "mnist": 0.2})
     assert list(found) == ["smoothness"]
-    assert [(c.dataset, c.verdict, c.seeds) for c in found["smoothness"]] == [
-        ("mnist", "consistent", 4)]
+    assert [(c.dataset, c.verdict, c.basis) for c in found["smoothness"]] == [
+        ("mnist", "consistent", "means of 4 seeds")]
     found = experiments.claims(frame(sweep), {"default": 0.5})      # 0.6 is not shown > 0.5
     assert [c.verdict for c in found["smoothness"]] == ["cannot judge"]
 

@@ -166,7 +166,10 @@ def test_report_with_pretraining_and_learning_rates(rendered_dae):
     effect = next(line for line in md.splitlines() if "| 2 / 2 " in line)
     assert "-0.40 ± 0.14" in effect and "-0.23" in effect
     # learning rates: the rule, the paper's set (no deviation), each configuration's choice
-    assert "the learning rate with the lowest mean validation error over its seeds" in md
+    assert ("the learning rate with the lowest mean validation error over the seeds that ran "
+            "every rate is selected, as the paper does") in md
+    assert "(seeds that ran every rate)" not in md       # every seed ran every rate
+    assert "Every configuration here ran one learning rate" not in md
     assert "The rates tried are the paper's: 0.1, 0.01, 0.001, 0.0001." in md
     assert "Learning rates tried per configuration" not in md
     assert "One learning rate" not in md and "Only one learning rate" not in md
@@ -344,7 +347,7 @@ def test_the_headline_judges_the_papers_cells_and_claims_first(rendered):
     md = rendered[0]["markdown"].read_text()
     headline = md[md.index("## Headline"):md.index("## Runs")]
     assert "[mnist: Table 1 cells](#table-1-test-error-)" in headline
-    assert "[mnist, none: rectifier − tanh](#the-papers-comparisons-of-activations)" in headline
+    assert "[mnist, none: rectifier − tanh, its size](#the-papers-comparisons-of-activations)" in headline
     assert "| 3 cells | | 1 reproduced, 2 inconclusive |" in re.sub(r" +", " ", headline)
     # the paper's MNIST findings lead: 1 from the two comparisons (softplus has 1 seed), 3 the
     # sparsity figure (no pre-trained runs: no finding 2)
@@ -354,7 +357,13 @@ def test_the_headline_judges_the_papers_cells_and_claims_first(rendered):
     assert re.search(r"\| \[mnist, finding 3: 83\.4% of the rectifier's hidden activations are "
                      r"exact zeros\]\(#exact-sparsity\)\s+\|\s+85\.0%\s+\|\s+83\.4%\s+\|", headline)
     assert "finding 2" not in headline and "exact sparsity %" not in headline
+    assert "Every configuration here ran one learning rate, 0.01, not the rate" in headline
     assert "**Contents:** [Headline](#headline) · [Runs](#runs)" in md
+    # finding 1 reads the sign of our own difference's interval, shown beside the verdict's
+    row = re.search(r"\| rectifier − tanh +\| 3 / 3 +\| ([+-]\d\.\d\d) ± \d\.\d\d +\| "
+                    r"\[([+-]\d\.\d\d), ([+-]\d\.\d\d)\]", md)
+    ours, low, high = map(float, row.groups())
+    assert low < ours < high and (low + high) / 2 == pytest.approx(ours, abs=0.01)
 
 
 def test_the_seeds_first_deviation_costs_the_skipped_jobs_at_their_candidates_time(tmp_path):
@@ -367,5 +376,51 @@ def test_the_seeds_first_deviation_costs_the_skipped_jobs_at_their_candidates_ti
               threads=2)
     for seed in (2, 3):
         write_run(root, activation="tanh", seed=seed, lr=0.1, test_error=1.5, wall_time_s=100.0)
-    said = _chosen_on_first_seed(collect(root))
+    said = _chosen_on_first_seed([collect(root)])
     assert "4 fine-tuning jobs instead of 6, saving about 0.33 core-hours" in said
+
+
+def test_a_choice_made_on_seed_1_shows_what_it_compared(tmp_path):
+    """selection.seeds first: seed 1 validates 1.60 at rate 0.1 and 1.70 at 0.01, so 0.1 is
+    chosen, though its mean over the three seeds that ran it (1.80) is worse than 0.01's: the
+    table shows the values compared beside the means, and the text says the choice is seed 1's."""
+    root = tmp_path / "results"
+    write_run(root, activation="tanh", seed=1, lr=0.1, test_error=1.5)
+    write_run(root, activation="tanh", seed=1, lr=0.01, test_error=1.6)
+    for seed in (2, 3):
+        write_run(root, activation="tanh", seed=seed, lr=0.1, test_error=1.8)
+    runs = collect(root)
+    md = report.render(runs, load_histories(runs), None, tmp_path / "out")["markdown"].read_text()
+    assert "(selection.seeds: first) the first seed ran them all and chose" in md
+    rows = {line.split("|")[4].strip(): line for line in md.splitlines()
+            if line.startswith("| mnist") and "| tanh" in line and "(seed" in line}
+    assert set(rows) == {"0.1", "0.01"}
+    assert "| 1.80 ± 0.17 " in rows["0.1"] and "| 1.60 (seed 1) " in rows["0.1"]
+    assert rows["0.1"].rstrip(" |").endswith("yes")
+    assert "| 1.70 (seed 1) " in rows["0.01"] and rows["0.01"].rstrip(" |").endswith("no")
+
+
+def test_a_sweep_s_report_tells_the_provenance_and_stopping_of_every_point(tmp_path):
+    """Table 1's point (L1 0.001, commit abc123) and a sweep point (L1 0, commit def456, its
+    chosen runs at the epoch cap), each choosing its rate on seed 1: the Runs, Protocol,
+    Software and Deviations sections count both points, each chose its own rate, and the sweep's
+    L1 value is not called a deviation."""
+    for l1, commit, stopped in ((0.001, "abc123", "early_stopping"), (0.0, "def456", "max_epochs")):
+        root = tmp_path / f"l1_{l1:g}"
+        write_run(root, activation="tanh", seed=1, lr=0.1, test_error=1.5, l1=l1,
+                  git_commit=commit, stopped=stopped)
+        write_run(root, activation="tanh", seed=1, lr=0.01, test_error=2.5, l1=l1,
+                  git_commit=commit)
+        for seed in (2, 3):
+            write_run(root, activation="tanh", seed=seed, lr=0.1, test_error=1.5, l1=l1,
+                      git_commit=commit, stopped=stopped)
+    runs = collect(sorted(tmp_path.glob("l1_*/**/metrics.json")))
+    md = report.render(runs, load_histories(runs), None, tmp_path / "out")["markdown"].read_text()
+    assert "- 8 training runs in all; 4 at L1 0.001 on 100% of the labels" in md
+    assert re.search(r"\| git commit \(runs\) +\| (def456 \(4\), abc123|abc123 \(4\), def456) \(4\)", md)
+    assert re.search(r"\| L1 penalty on hidden activations +\| (0 \(4\), 0\.001|0\.001 \(4\), 0) \(4\)", md)
+    deviations = md.split("## Deviations from the paper")[1]
+    assert "8 fine-tuning jobs instead of 12" in deviations
+    assert "3 selected run(s) reached max_epochs" in deviations
+    assert "The runs come from 2 different git commits." in deviations
+    assert "where the paper uses 0.001" not in deviations

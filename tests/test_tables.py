@@ -115,6 +115,18 @@ def test_collect_accepts_paths(results):
     assert len(collect(paths)) == 3
 
 
+def test_the_95_interval_of_seeds_that_agree_keeps_the_test_set_s_noise(tmp_path):
+    """Two seeds at 1.64% exactly: sd 0, but the interval's sd is floored at one run's binomial
+    standard error on 10,000 test examples, as the verdicts' is, not a point [1.64, 1.64]."""
+    for seed in (1, 2):
+        write_run(tmp_path, seed=seed, test_error=1.64)
+    r = tables.table1(collect(tmp_path)).iloc[0]
+    se = math.sqrt(1.64 * (100 - 1.64) / 10000)
+    assert r["test_error_sd"] == 0.0
+    assert r["ci95_high"] - 1.64 == pytest.approx(12.706205 * se / math.sqrt(2))
+    assert tables.sweeps(collect(tmp_path)).iloc[0]["ci95_low"] == pytest.approx(r["ci95_low"])
+
+
 def test_table1_exact_values(results):
     t1 = tables.table1(collect(results)).set_index(["dataset", "activation"])
     r = t1.loc[("mnist", "rectifier")]

@@ -8,18 +8,19 @@ import pandas as pd
 
 from rectifier import paper
 from rectifier.runs import threads
-from rectifier.selection import groups, mark_selected, selected_runs
+from rectifier.selection import at, groups, mark_selected, selected_runs, table1_runs, variants
 from rectifier.verdicts import MIN_SEEDS
-from rectifier.wording import PAPER_RATES, distinct, rates_tried, span
+from rectifier.wording import PAPER_RATES, distinct, learning_rates, rates_tried, span
 
 STOPPED = {"early_stopping": "stopped early", "max_epochs": "ran to max epochs"}
 
 
 def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
                       pretraining: pd.DataFrame | None = None) -> list[str]:
-    """Differences from the paper's protocol that can be read off the runs themselves (and the
-    pre-training jobs, when given)."""
+    """Differences from the paper's protocol that can be read off the runs themselves (every
+    point of a sweep: each chose its own rate) and the pre-training jobs, when given."""
     found = []
+    points = [at(runs, p) for p in variants(runs)]
     datasets = list(dict.fromkeys(runs["dataset"]))
     for d in datasets:
         if paper.review_domain(d):
@@ -55,14 +56,14 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
     found.append("Stopping rule (not stated in the paper; ours): "
                  + ", ".join(f"{n} run(s) {STOPPED.get(s, s)}" for s, n in stops.items())
                  + f"; epochs run {span(runs['epochs_run'])}.")
-    capped = selected_runs(runs)
+    capped = pd.concat([selected_runs(p) for p in points])
     capped = capped[capped["stopped"] == "max_epochs"]
     if len(capped):
         found.append(f"{len(capped)} selected run(s) reached max_epochs "
                      f"({span(capped['epochs_run'])}) before early stopping could end them, "
                      "their validation error having improved within the last `patience` epochs: "
                      "a larger train.max_epochs continues them from their last epoch.")
-    firsts = _chosen_on_first_seed(runs)
+    firsts = _chosen_on_first_seed(points)
     if firsts:
         found.append(firsts)
     tried = rates_tried(runs)
@@ -76,8 +77,10 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
         found.append("How the L1 penalty is normalised is not stated in the paper; ours: the "
                      "coefficient times the sum of |h| over every hidden unit of every layer, "
                      "averaged over the examples of the minibatch.")
-    for key, published in (("minibatch", paper.MINIBATCH), ("l1", paper.L1)):
-        other = sorted(set(runs[key]) - {published})
+    # A sweep's other L1 values are its points, not a deviation: Table 1's setting is judged.
+    for key, published, judged in (("minibatch", paper.MINIBATCH, runs),
+                                   ("l1", paper.L1, table1_runs(runs))):
+        other = sorted(set(judged[key]) - {published})
         if other:
             found.append(f"{key} {', '.join(map(str, other))} where the paper uses {published}.")
     rect = runs[runs["activation"] == "rectifier"]
@@ -113,13 +116,14 @@ def detect_deviations(runs: pd.DataFrame, t1: pd.DataFrame,
 PAPER_GRID = {0.1, 0.01, 0.001, 0.0001}
 
 
-def _chosen_on_first_seed(runs: pd.DataFrame) -> str:
-    """selection.seeds `first`, read off the runs: configurations whose seeds did not all run
+def _chosen_on_first_seed(points: list[pd.DataFrame]) -> str:
+    """selection.seeds `first`, read off each sweep point's runs: configurations (at a point)
+    whose seeds did not all run
     every rate, with the jobs this saved against the whole grid and what they would have cost:
     each skipped job at the mean core time of its configuration's candidates not chosen, which
     are the same jobs on the seeds that chose."""
     ran, whole, partial, saved_s = 0, 0, 0, 0.0
-    for _, g in groups(mark_selected(runs)):
+    for _, g in (item for runs in points for item in groups(mark_selected(runs))):
         rates, seeds = g["lr"].nunique(), g["seed"].nunique()
         ran, whole = ran + len(g), whole + rates * seeds
         if len(g) < rates * seeds:
@@ -146,7 +150,7 @@ def _pretraining_facts(pre: pd.DataFrame | None) -> str:
                 f"error from {PAPER_RATES} as the paper does")
     else:
         rate = (f"learning rate chosen per activation on the first layer's validation "
-                f"reconstruction cost from {distinct(f'{x:g}' for x in sorted(set(pre['lr'])))}"
+                f"reconstruction cost from {learning_rates(pre['lr'])}"
                 + (" (the paper's grid)" if set(pre["lr"]) == PAPER_GRID else ""))
     return (f"Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
             f"pre-training jobs: masking noise {distinct(pre['noise'])} (paper: "

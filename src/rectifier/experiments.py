@@ -17,6 +17,7 @@ from rectifier import paper, tables
 from rectifier.names import family, sharpness
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
 from rectifier.verdicts import floored_sd, mean_part, welch
+from rectifier.wording import count, span
 
 KNEE = paper.SPARSITY_KNEE_PCT
 CONSISTENT, NOT_CONSISTENT, CANNOT = "consistent", "not consistent", "cannot judge"
@@ -30,7 +31,7 @@ class Claim(NamedTuple):
     paper: str          # the paper's figure, short
     verdict: str        # consistent | not consistent | cannot judge
     sentence: str       # the report's verdict, with the figures that decide it
-    seeds: int          # the fewest seeds behind a point: the verdict reads means of them
+    basis: str          # what the verdict rests on, for the headline: "means of 2 seeds"
 
 
 def _dataset(frame: pd.DataFrame) -> str:
@@ -69,8 +70,7 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     below = networks[networks["sparsity_pct_mean"] < KNEE]
     above = networks[networks["sparsity_pct_mean"] >= KNEE]
     claim = Claim(_dataset(networks), f"test error does not rise until about {KNEE:.0f}% exact "
-                  "sparsity (Figure 3)", "", f"no rise until about {KNEE:.0f}%", CANNOT, "",
-                  int(networks.groupby("l1").size().min()))
+                  "sparsity (Figure 3)", "", f"no rise until about {KNEE:.0f}%", CANNOT, "", "")
     x = below["sparsity_pct_mean"].to_numpy(float)
     y = below["test_error_pct"].to_numpy(float)
     if below["l1"].nunique() < 2 or len(below) < 3 or np.ptp(x) == 0:
@@ -80,9 +80,9 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     dof = len(x) - 2
     residual_sd = math.sqrt(float(np.sum((y - slope * x - intercept) ** 2)) / dof)
     sd = floored_sd(float(y.mean()), residual_sd, int(below["n_test"].min()))
-    span = float(x.max() - x.min())
-    rise = slope * span
-    half = float(student_t.ppf(0.95, dof)) * sd * span / math.sqrt(float(np.sum((x - x.mean()) ** 2)))
+    width = float(x.max() - x.min())
+    rise = slope * width
+    half = float(student_t.ppf(0.95, dof)) * sd * width / math.sqrt(float(np.sum((x - x.mean()) ** 2)))
     low, high = rise - half, rise + half
     means = networks.groupby("l1")["test_error_pct"].mean()
     if len(above):
@@ -99,9 +99,12 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     elif low > margin:
         verdict, said = NOT_CONSISTENT, f"Not consistent: {fit}, a rise beyond the margin of {margin:g}."
     else:
-        verdict, said = CANNOT, (f"Cannot judge yet: {fit}, which holds the margin of "
+        verdict, said = CANNOT, (f"Cannot judge yet: {fit}, whose interval contains the margin of "
                                  f"{margin:g}; more networks narrow it.")
-    return claim._replace(ours=ours, verdict=verdict, sentence=said + beyond)
+    per_l1 = below.groupby("l1").size()
+    basis = (f"{len(x)} networks, {span(per_l1)} "
+             f"{'seed' if per_l1.max() == 1 else 'seeds'} per L1 value")
+    return claim._replace(ours=ours, verdict=verdict, sentence=said + beyond, basis=basis)
 
 
 # ----------------------------------------------------------------------------- Figure 4
@@ -163,7 +166,7 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
     labels the rectifier needs none: consistent when its gain there is shown below the margin
     (a loss is needing none too), not consistent when shown above it."""
     claims, dataset = [], _dataset(curves)
-    seeds = int(curves["n_seeds"].min())
+    seeds = f"means of {count(int(curves['n_seeds'].min()), 'seed')}"
     for activation, g in curves.groupby("activation", sort=False):
         both = g.pivot(index="label_fraction", columns="pretraining", values="test_error_mean")
         if not {"none", "dae"} <= set(both.columns):
@@ -187,7 +190,7 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
         elif more[1] < margin:
             verdict, said = NOT_CONSISTENT, f"not helping more with fewer labels (margin {margin:g})"
         else:
-            verdict, said = CANNOT, f"cannot judge yet: an interval holds the margin of {margin:g}"
+            verdict, said = CANNOT, f"cannot judge yet: an interval contains the margin of {margin:g}"
         claims.append(Claim(dataset, f"{activation}: pre-training helps most with few labels "
                             "(Figure 4)", f"gain {few:+.2f} at {fractions[0]:.0%}, {full:+.2f} "
                             f"at {fractions[-1]:.0%}", "larger gain with fewer labels", verdict,
@@ -205,7 +208,7 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
             elif low > margin:
                 verdict, said = NOT_CONSISTENT, f"it still gains from it (margin {margin:g})"
             else:
-                verdict, said = CANNOT, f"cannot judge yet, the interval holding the margin of {margin:g}"
+                verdict, said = CANNOT, f"cannot judge yet, the interval containing the margin of {margin:g}"
             claims.append(Claim(
                 dataset, "rectifier: with all labels, no need of pre-training (Figure 4)",
                 f"gain {full:+.2f}", "no gain", verdict,
@@ -259,7 +262,7 @@ def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
     claim = Claim(_dataset(table), "the sharper the non-linearity, the lower the error "
                   "(smoothness)", "", "falls as a grows (NORB: " + ", ".join(
                       f"{e:.2f}" for e in paper.SMOOTHNESS_ERRORS.values()) + ")", CANNOT, "",
-                  int(table["n_seeds"].min()))
+                  f"means of {count(int(table['n_seeds'].min()), 'seed')}")
     if not np.isinf(table["a"]).any():
         return claim._replace(sentence="Cannot judge: no rectifier network (a → ∞) was run")
     smooth, sharp = table.iloc[0], table[np.isinf(table["a"])].iloc[0]
@@ -279,7 +282,7 @@ def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
     elif high < margin:
         verdict, why = NOT_CONSISTENT, f"Not consistent, the sharpest not better by {margin:g}"
     else:
-        verdict, why = CANNOT, f"Cannot judge yet, the interval holding the margin of {margin:g}"
+        verdict, why = CANNOT, f"Cannot judge yet, the interval containing the margin of {margin:g}"
     return claim._replace(ours=f"rectifier {better:+.2f} below a = {smooth['a']:g}; rank "
                           f"correlation {rho:+.2f}", verdict=verdict, sentence=f"{why}: {said}")
 

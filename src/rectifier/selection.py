@@ -86,16 +86,17 @@ def _same(a: float, b: float) -> bool:
 
 
 def _choose(g: pd.DataFrame, criterion: str):
-    """(rate, its jobs) larger rate first, and the rates tied for the lowest mean `criterion`
-    over the seeds that every rate ran (all of them under selection.seeds `all`, the first under
-    `first`, where the other seeds ran the chosen rate only); none when every mean is infinite."""
+    """(rate, its jobs) larger rate first, the rates tied for the lowest mean `criterion` over
+    the seeds that every rate ran (all of them under selection.seeds `all`, the first under
+    `first`, where the other seeds ran the chosen rate only; none tied when every mean is
+    infinite), each rate's mean compared, and those seeds as the tables show them."""
     by_lr = sorted(g.groupby("lr"), key=lambda item: -item[0])
     shared = set.intersection(*(set(h["seed"]) for _, h in by_lr))
     means = [h.loc[h["seed"].isin(shared), criterion].mean() if shared else math.inf
              for _, h in by_lr]
     best = min(means)
     tied = [lr for (lr, _), m in zip(by_lr, means) if math.isfinite(best) and _same(m, best)]
-    return by_lr, tied
+    return by_lr, tied, means, " ".join(map(str, sorted(shared)))
 
 
 def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
@@ -107,17 +108,19 @@ def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
     configuration whose every rate diverged has none selected."""
     rows = []
     for key, g in groups(runs):
-        by_lr, tied = _choose(g, "valid_error_pct")
-        for lr, h in by_lr:
+        by_lr, tied, compared, seeds = _choose(g, "valid_error_pct")
+        for (lr, h), m in zip(by_lr, compared):
             valid_mean, valid_sd = mean_sd(h["valid_error_pct"].to_numpy(float))
             rows.append({**dict(zip(KEY, key)), "lr": float(lr), "n_seeds": len(h),
                          "valid_error_mean": valid_mean, "valid_error_sd": valid_sd,
+                         "valid_error_compared": m, "compared_seeds": seeds,
                          "test_error_mean": float(h["test_error_pct"].mean()),
                          "diverged": int(h["valid_error_pct"].eq(math.inf).sum()),
                          "selected": bool(tied) and lr == max(tied),
                          "tied": len(tied) > 1 and lr in tied})
     return pd.DataFrame(rows, columns=KEY + ["lr", "n_seeds", "valid_error_mean",
-                                             "valid_error_sd", "test_error_mean", "diverged",
+                                             "valid_error_sd", "valid_error_compared",
+                                             "compared_seeds", "test_error_mean", "diverged",
                                              "selected", "tied"])
 
 
@@ -129,15 +132,17 @@ def select_pretraining_lr(pre: pd.DataFrame) -> pd.DataFrame:
     layers above reconstruct codes that the rate itself shaped."""
     rows = []
     for key, g in groups(pre):
-        by_lr, tied = _choose(g, "valid_recon_loss_l1")
-        for lr, h in by_lr:
+        by_lr, tied, compared, seeds = _choose(g, "valid_recon_loss_l1")
+        for (lr, h), m in zip(by_lr, compared):
             mean, sd = mean_sd(h["valid_recon_loss_l1"].to_numpy(float))
             rows.append({"dataset": key[0], "activation": key[1], "lr": float(lr),
                          "n_seeds": len(h), "valid_recon_l1_mean": mean, "valid_recon_l1_sd": sd,
+                         "valid_recon_l1_compared": m, "compared_seeds": seeds,
                          "diverged": int(h["valid_recon_loss_l1"].eq(math.inf).sum()),
                          "selected": bool(tied) and lr == max(tied)})
     return pd.DataFrame(rows, columns=["dataset", "activation", "lr", "n_seeds",
-                                       "valid_recon_l1_mean", "valid_recon_l1_sd", "diverged",
+                                       "valid_recon_l1_mean", "valid_recon_l1_sd",
+                                       "valid_recon_l1_compared", "compared_seeds", "diverged",
                                        "selected"])
 
 

@@ -67,24 +67,28 @@ def _verdict_columns(result: verdicts.Verdict | None) -> dict:
             "diff_ci90_high": result.ci90[1], "verdict": text}
 
 
-def _ci95(sd: float, n: int) -> float:
-    """Half-width of the 95% Student-t interval of the mean (NaN for one seed)."""
-    if n < 2:
-        return math.nan
+def _ci95(g: pd.DataFrame) -> tuple[float, float, float]:
+    """Mean and sd of the runs' test errors, and the half-width of the 95% Student-t interval
+    of the mean (NaN for one seed), its sd floored at one run's binomial standard error as the
+    verdicts' is: seeds that agree to the last digit do not make the test set's noise vanish."""
+    mean, sd = mean_sd(g["test_error_pct"].to_numpy(float))
+    if len(g) < 2:
+        return mean, sd, math.nan
     from scipy.stats import t  # scipy comes with scikit-learn; only needed here
-    return float(t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+    floored = verdicts.floored_sd(mean, sd, int(g["n_test"].min()))
+    return mean, sd, float(t.ppf(0.975, len(g) - 1) * floored / math.sqrt(len(g)))
 
 
 def table1(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
     """Test error (%) per configuration over the seeds of its selected learning rate, beside the
     paper's Table 1, with the verdict of rectifier.verdicts.cell. The 95% interval of the mean
-    is Student-t, clipped to an error rate's range [0, 100] (a few spread-out seeds near 0 would
-    otherwise reach below it); the verdicts' intervals are on differences and are not clipped."""
+    is Student-t (_ci95), clipped to an error rate's range [0, 100] (a few spread-out seeds near
+    0 would otherwise reach below it); the verdicts' intervals are on differences and are not
+    clipped."""
     rows = []
     for (dataset, activation, pretraining), g in groups(selected_runs(runs)):
         errors = g["test_error_pct"].to_numpy(float)
-        mean, sd = mean_sd(errors)
-        half = _ci95(sd, len(errors))
+        mean, sd, half = _ci95(g)
         fig = paper.test_error(dataset, activation, pretraining)
         rows.append({
             "dataset": dataset, "activation": activation, "pretraining": pretraining,
@@ -319,8 +323,7 @@ def sweeps(runs: pd.DataFrame) -> pd.DataFrame:
     for point in variants(runs):
         for (dataset, activation, pretraining), g in groups(selected_runs(at(runs, point))):
             errors = g["test_error_pct"].to_numpy(float)
-            mean, sd = mean_sd(errors)
-            half = _ci95(sd, len(errors))
+            mean, sd, half = _ci95(g)
             sparse, sparse_sd = mean_sd(g["sparsity_pct_mean"].to_numpy(float))
             rows.append({"dataset": dataset, "activation": activation,
                          "pretraining": pretraining, "l1": point[0], "label_fraction": point[1],

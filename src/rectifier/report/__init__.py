@@ -94,6 +94,11 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.table(top)
         if top["claim or cell"].str.contains("finding").any():
             doc.para(findings.RULE)
+        if runs["lr"].nunique() == 1 and t1["paper"].notna().any():
+            doc.para(f"Every configuration here ran one learning rate, {runs['lr'].iloc[0]:g}, "
+                     "not the rate the paper chooses per configuration on validation error: "
+                     "the Table 1 cells and findings above judge these runs as they stand, "
+                     "not the paper's protocol.")
     else:
         doc.para(unjudged(runs))
     if ablations is not None and len(ablations):
@@ -105,7 +110,12 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     seeds = sorted(set(runs["seed"]))
     rates = f" × learning rates {learning_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
     tally = Counter(t1["verdict"])
+    point = variants(runs)[0]
     doc.items([
+        *([f"{count(len(all_runs), 'training run')} in all; {len(runs)} at L1 {point[0]:g} on "
+           f"{point[1]:.0%} of the labels, which the Table 1 sections judge, the others at the "
+           "sweep's other points (see Sweeps). Protocol, compute, software and deviations count "
+           "them all."] if len(all_runs) > len(runs) else []),
         f"{count(len(runs), 'training run')}: {count(len(t1), 'configuration')} (data set, "
         f"activation, pre-training){rates} × {'seed' if len(seeds) == 1 else 'seeds'} "
         f"{', '.join(map(str, seeds))}.",
@@ -120,7 +130,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(HEADINGS["table1"])
     doc.para("Ours as mean ± sd (ddof 1) over seeds with a 95% Student-t interval of the mean "
-             "(clipped to an error rate's range, 0 to 100); "
+             "(its sd floored as the verdict's, below; clipped to an error rate's range, 0 to "
+             "100); "
              "difference = our mean minus the paper's figure. " + text.verdict_text(t1["margin"])
              + " A paper figure marked (?) could not be confirmed against the PDF and is "
              "provisional."
@@ -158,9 +169,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.heading(HEADINGS["comparisons"])
         doc.para("The rectifier's mean test error minus tanh's and softplus's, each at its "
                  "selected learning rate, beside the same difference in the paper's Table 1; "
-                 "± is the sd of a difference of means, each side's sd floored as in Table 1. "
-                 "The verdict judges ours minus the "
-                 "paper's difference with the rule of Table 1 (Welch interval).")
+                 "± is the sd of a difference of means, each side's sd floored as in Table 1, "
+                 "and ours (90% CI) its Welch interval, whose sign finding 1 reads. The verdict "
+                 "judges the size: ours minus the paper's difference, with the rule of Table 1.")
         doc.table(views.comparisons(comparisons))
 
     doc.heading(HEADINGS["pretraining_effect"])
@@ -217,14 +228,14 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.heading("Data and splits")
     doc.table(views.splits(runs))
     doc.heading("Protocol")
-    doc.table(views.protocol(runs, lrs))
+    doc.table(views.protocol(all_runs, lrs))
     doc.heading("Compute")
     doc.table(views.compute(all_runs, pretraining, shared))
     doc.heading("Software and code")
-    doc.table(views.software(runs))
+    doc.table(views.software(all_runs))
 
     doc.heading("Deviations from the paper")
-    stated, detected = list(deviations), detect_deviations(runs, t1, pretraining)
+    stated, detected = list(deviations), detect_deviations(all_runs, t1, pretraining)
     if stated:
         doc.para("Stated by the pipeline:")
         doc.items(stated)
@@ -243,8 +254,10 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 def _sweeps_section(doc: Document, all_runs: pd.DataFrame, table1: pd.DataFrame) -> None:
     point = variants(table1)[0]
     doc.heading("Sweeps: the L1 penalty and the labels")
+    chosen = ("at the one rate run" if all_runs["lr"].nunique() == 1
+              else "its rate chosen on validation error at that point")
     doc.para(f"train.l1 and train.label_fraction list several values: each point is a result "
-             f"of its own, its rate chosen on validation error at that point. The sections above "
+             f"of its own, {chosen}. The sections above "
              f"judge the runs at L1 {point[0]:g} on {point[1]:.0%} of the labels"
              + (" (Table 1's setting)." if point == (TABLE1_L1, ALL_LABELS) else
                 " (Table 1's setting, L1 0.001 on every label, was not run).")
@@ -277,13 +290,17 @@ def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
              f"{distinct(f'{x:g}' for x in chosen['lr'])} (constant), minibatch "
              f"{distinct(chosen['minibatch'])}, L1 {distinct(chosen['l1'])} on the codes.")
     if len(candidates) > 1:
+        rates = select_pretraining_lr(pre)
         doc.para(f"The learning rate was chosen per activation from "
                  f"{', '.join(f'{x:g}' for x in candidates)} ({len(pre)} pre-training jobs) on "
                  "the first layer's reconstruction cost of the uncorrupted validation inputs, "
-                 "mean over the seeds that ran every rate: the only layer whose target is the "
-                 "same for every rate (the layers above reconstruct codes the rate shaped). A "
-                 "stack that diverged is never chosen.")
-        doc.table(views.pretraining_rates(select_pretraining_lr(pre)))
+                 "mean over the seeds that ran every rate"
+                 + (" (the 'compared' column; the other seeds pre-trained at the chosen rate "
+                    "only, and the mean ± sd is over every seed a rate ran)"
+                    if views.seeds_compared(rates) is not None else "")
+                 + ": the only layer whose target is the same for every rate (the layers above "
+                 "reconstruct codes the rate shaped). A stack that diverged is never chosen.")
+        doc.table(views.pretraining_rates(rates))
     doc.para("Reconstruction cost: the last epoch's training cost of each layer's auto-encoder "
              "(on corrupted inputs, summed over the values reconstructed, averaged over "
              "examples; mean ± sd over seeds). Code sparsity: % of each layer's codes exactly "

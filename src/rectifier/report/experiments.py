@@ -34,8 +34,10 @@ def sections(doc: Document, runs: pd.DataFrame, claims: Mapping[str, list]) -> N
         doc.heading(HEADINGS["figure3"])
         doc.para(f"**Paper.** {paper.FIGURE3}")
         doc.para(f"**Ours.** {len(networks)} rectifier networks, L1 "
-                 f"{', '.join(f'{x:g}' for x in sorted(set(networks['l1'])))}, each at the rate "
-                 "chosen at its L1 value; exact sparsity over all hidden units on the test set.")
+                 f"{', '.join(f'{x:g}' for x in sorted(set(networks['l1'])))}, "
+                 + (f"at the one rate run, {runs['lr'].iloc[0]:g}" if runs["lr"].nunique() == 1
+                    else "each at the rate chosen at its L1 value")
+                 + "; exact sparsity over all hidden units on the test set.")
         doc.figure("figure3", figures.sparsity_sweep(networks),
                    "Test error against exact sparsity, one dot per network, coloured by its L1 "
                    "penalty (grey: none); dashed: the paper's 85%. A triangle at the top edge "

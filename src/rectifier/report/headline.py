@@ -33,7 +33,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
                      count(len(g), "cell"), "", ", ".join(
                          f"{tally[v]} {v}" for v in (*VERDICT_ORDER, *sorted(set(tally) - set(
                              VERDICT_ORDER))) if tally[v])))
-    differences = (("comparisons", "{dataset}, {pretraining}: {a} − {b}"),
+    differences = (("comparisons", "{dataset}, {pretraining}: {a} − {b}, its size"),
                    ("pretraining_effect", "{dataset}, {activation}: with − without pre-training"))
     for key, label in differences:
         for r in loaded[key].to_dict("records"):
@@ -53,8 +53,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
                      "no rule: the paper gives one figure, no spread"))
     for key, experiment in (claims or {}).items():
         rows += [(link(f"{c.dataset}, {c.claim}", key), c.ours, c.paper,
-                  c.verdict + ("" if c.verdict == CANNOT else
-                               f" (means of {count(c.seeds, 'seed')})"))
+                  c.verdict + ("" if c.verdict == CANNOT or not c.basis else f" ({c.basis})"))
                  for c in experiment]
     return pd.DataFrame(rows, columns=["claim or cell", "ours", "paper", "verdict"])
 

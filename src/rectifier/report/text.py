@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from rectifier.report.views import seeds_compared
 from rectifier.selection import KEY
 from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, count, distinct, learning_rates, rates_tried
@@ -26,10 +27,16 @@ def learning_rate_text(lrs: pd.DataFrame) -> list[str]:
         return [f"Only one learning rate was run ({lrs['lr'].iloc[0]:g}), so none was chosen: "
                 "the paper picks each configuration's rate on validation error from "
                 f"{PAPER_RATES}."]
+    fewer = seeds_compared(lrs) is not None
     text = ["Per configuration (data set, activation, pre-training), the learning rate with the "
-            "lowest mean validation error over its seeds is selected, as the paper does; a tie "
-            "goes to the larger rate. Table 1, the sparsity table, the effect of pre-training "
-            "and the figures use the selected runs only; every run is listed under Every run."]
+            "lowest mean validation error over the seeds that ran every rate is selected"
+            + (": the paper runs every rate on every seed; here (selection.seeds: first) the "
+               "first seed ran them all and chose, the other seeds ran the chosen rate only, "
+               "so the choice compares the column of the seeds that ran every rate, not the "
+               "mean over every seed" if fewer else ", as the paper does")
+            + "; a tie goes to the larger rate. Table 1, the sparsity table, the effect of "
+            "pre-training and the figures use the selected runs only; every run is listed under "
+            "Every run."]
     tried = rates_tried(lrs)
     if set(tried) == {PAPER_RATES}:
         text.append(f"The rates tried are the paper's: {PAPER_RATES}.")

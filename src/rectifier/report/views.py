@@ -127,8 +127,30 @@ def learning_rates(lrs: pd.DataFrame) -> pd.DataFrame:
                                                          lrs["valid_error_sd"],
                                                          lrs.get("diverged", 0 * lrs["lr"]),
                                                          lrs["n_seeds"])],
+        **compared(lrs, "valid_error_compared", "valid error compared"),
         "test error: mean": ["" if m != m else f"{m:.2f}" for m in lrs["test_error_mean"]],
         "selected": _selected(lrs)})
+
+
+def seeds_compared(table: pd.DataFrame) -> pd.Series | None:
+    """Per rate, the seeds its choice compared (selection._choose) as a list, where some
+    configuration compared fewer seeds than a rate ran (selection.seeds `first`); else None."""
+    if "compared_seeds" not in table:               # tables written before the column
+        return None
+    seeds = table["compared_seeds"].map(lambda v: str(v).split() if v == v else [])
+    return seeds if (seeds.map(len) != table["n_seeds"]).any() else None
+
+
+def compared(table: pd.DataFrame, column: str, label: str, digits: int = 2) -> dict:
+    """The column of the values a choice compared, "1.66 (seed 1)", where they are not the
+    mean ± sd column's (seeds_compared); else no column."""
+    seeds = seeds_compared(table)
+    if seeds is None:
+        return {}
+    shown = lambda v, s: ("diverged" if v == float("inf") else f"{v:.{digits}f}") + (
+        f" (seed {s[0]})" if len(s) == 1 else f" (seeds {', '.join(s)})")
+    return {f"{label} (seeds that ran every rate)": [
+        shown(v, s) for v, s in zip(table[column], seeds)]}
 
 
 def _selected(lrs: pd.DataFrame) -> list[str]:
@@ -168,6 +190,10 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
         "n seeds": [f"{a} / {b}" for a, b in zip(table["n_seeds_a"], table["n_seeds_b"])],
         "ours ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
                       for d, s in zip(table["difference"], table["difference_sd"])],
+        # Finding 1 reads the sign of this interval: the verdict's, less the paper's figure.
+        "ours (90% CI)": ["" if lo != lo else f"[{lo + p:+.2f}, {hi + p:+.2f}]" for lo, hi, p in
+                          zip(table["diff_ci90_low"], table["diff_ci90_high"],
+                              table["paper_difference"])],
         "paper": [paper_cell(v, p, signed=True) for v, p in
                   zip(table["paper_difference"], table["paper_provisional"])],
         **comparison_columns(table)})
@@ -294,6 +320,7 @@ def pretraining_rates(rates: pd.DataFrame) -> pd.DataFrame:
         "validation reconstruction, layer 1": [
             "diverged" if m == float("inf") else pm(m, s, 3)
             for m, s in zip(rates["valid_recon_l1_mean"], rates["valid_recon_l1_sd"])],
+        **compared(rates, "valid_recon_l1_compared", "compared", 3),
         "diverged": rates["diverged"],
         "chosen": ["yes" if x else "" for x in rates["selected"]]})
 
