@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers import ROOT, rectifier
 from test_tables import write_pretrain, write_run  # tests/ is on sys.path (rootdir import)
@@ -391,7 +393,8 @@ def test_a_choice_made_on_seed_1_shows_what_it_compared(tmp_path):
         write_run(root, activation="tanh", seed=seed, lr=0.1, test_error=1.8)
     runs = collect(root)
     md = report.render(runs, load_histories(runs), None, tmp_path / "out")["markdown"].read_text()
-    assert "(selection.seeds: first) the first seed ran them all and chose" in md
+    assert ("here not every seed ran every rate (with selection.seeds: first only the first "
+            "seed does" in md)
     rows = {line.split("|")[4].strip(): line for line in md.splitlines()
             if line.startswith("| mnist") and "| tanh" in line and "(seed" in line}
     assert set(rows) == {"0.1", "0.01"}
@@ -400,20 +403,35 @@ def test_a_choice_made_on_seed_1_shows_what_it_compared(tmp_path):
     assert "| 1.70 (seed 1) " in rows["0.01"] and rows["0.01"].rstrip(" |").endswith("no")
 
 
+def test_the_seeds_compared_read_back_from_a_csv():
+    """A CSV gives back "1" as an int or a float (NaN where no seed ran every rate)."""
+    from rectifier.report.views import compared, seeds_compared
+    table = pd.DataFrame({"compared_seeds": [1.0, math.nan, "1 2 3", 1], "n_seeds": [3, 1, 3, 1],
+                          "valid_error_compared": [1.5, math.inf, 1.25, math.inf]})
+    assert seeds_compared(table).tolist() == [["1"], [], ["1", "2", "3"], ["1"]]
+    assert compared(table, "valid_error_compared", "valid error") == {
+        "valid error, seeds that ran every rate": [
+            "1.50 (seed 1)", "none: no seed ran every rate", "1.25 (seeds 1, 2, 3)",
+            "diverged (seed 1)"]}
+    assert seeds_compared(table.iloc[[2, 3]]) is None        # every rate's seeds compared
+
+
 def test_a_sweep_s_report_tells_the_provenance_and_stopping_of_every_point(tmp_path):
-    """Table 1's point (L1 0.001, commit abc123) and a sweep point (L1 0, commit def456, its
-    chosen runs at the epoch cap), each choosing its rate on seed 1: the Runs, Protocol,
-    Software and Deviations sections count both points, each chose its own rate, and the sweep's
-    L1 value is not called a deviation."""
-    for l1, commit, stopped in ((0.001, "abc123", "early_stopping"), (0.0, "def456", "max_epochs")):
+    """Table 1's point (L1 0.001, commit abc123) chooses rate 0.1 on seed 1; a sweep point (L1 0,
+    commit def456) chooses 0.01, whose 3 runs ended at the epoch cap (so did its candidate at
+    0.1). Chosen per point, 3 selected runs are capped; pooled over the points, 0.1 would win the
+    tie (mean validation 1.85 each) and 1 would be. The Runs, Protocol, Software and Deviations
+    sections count both points, and the sweep's L1 value is not called a deviation."""
+    def point(l1, commit, chosen, other, capped):
         root = tmp_path / f"l1_{l1:g}"
-        write_run(root, activation="tanh", seed=1, lr=0.1, test_error=1.5, l1=l1,
+        stopped = "max_epochs" if capped else "early_stopping"
+        write_run(root, activation="tanh", seed=1, lr=other, test_error=2.5, l1=l1,
                   git_commit=commit, stopped=stopped)
-        write_run(root, activation="tanh", seed=1, lr=0.01, test_error=2.5, l1=l1,
-                  git_commit=commit)
-        for seed in (2, 3):
-            write_run(root, activation="tanh", seed=seed, lr=0.1, test_error=1.5, l1=l1,
+        for seed in (1, 2, 3):
+            write_run(root, activation="tanh", seed=seed, lr=chosen, test_error=1.5, l1=l1,
                       git_commit=commit, stopped=stopped)
+    point(0.001, "abc123", chosen=0.1, other=0.01, capped=False)
+    point(0.0, "def456", chosen=0.01, other=0.1, capped=True)
     runs = collect(sorted(tmp_path.glob("l1_*/**/metrics.json")))
     md = report.render(runs, load_histories(runs), None, tmp_path / "out")["markdown"].read_text()
     assert "- 8 training runs in all; 4 at L1 0.001 on 100% of the labels" in md
@@ -422,5 +440,6 @@ def test_a_sweep_s_report_tells_the_provenance_and_stopping_of_every_point(tmp_p
     deviations = md.split("## Deviations from the paper")[1]
     assert "8 fine-tuning jobs instead of 12" in deviations
     assert "3 selected run(s) reached max_epochs" in deviations
+    assert "selected: 0.1 (1), 0.01 (1)" in md or "selected: 0.01 (1), 0.1 (1)" in md
     assert "The runs come from 2 different git commits." in deviations
     assert "where the paper uses 0.001" not in deviations

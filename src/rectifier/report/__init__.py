@@ -28,7 +28,8 @@ from rectifier.report import experiments, findings, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document, anchor
 from rectifier.runs import collect, collect_pretraining, load_histories
-from rectifier.selection import select_pretraining_lr, selected_runs, selected_stacks, table1_runs, variants
+from rectifier.selection import (at, select_lr, select_pretraining_lr, selected_runs,
+                                 selected_stacks, table1_runs, variants)
 from rectifier.wording import count, distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
@@ -228,7 +229,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.heading("Data and splits")
     doc.table(views.splits(runs))
     doc.heading("Protocol")
-    doc.table(views.protocol(all_runs, lrs))
+    # Each sweep point chose its own rate: the protocol lists the choices of them all.
+    doc.table(views.protocol(all_runs, pd.concat(
+        [select_lr(at(all_runs, p)) for p in variants(all_runs)], ignore_index=True)))
     doc.heading("Compute")
     doc.table(views.compute(all_runs, pretraining, shared))
     doc.heading("Software and code")
@@ -295,8 +298,8 @@ def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
                  f"{', '.join(f'{x:g}' for x in candidates)} ({len(pre)} pre-training jobs) on "
                  "the first layer's reconstruction cost of the uncorrupted validation inputs, "
                  "mean over the seeds that ran every rate"
-                 + (" (the 'compared' column; the other seeds pre-trained at the chosen rate "
-                    "only, and the mean ± sd is over every seed a rate ran)"
+                 + (f" (the column '{views.SEEDS_COMPARED}': not every seed pre-trained "
+                    "at every rate, and the mean ± sd is over every seed a rate ran)"
                     if views.seeds_compared(rates) is not None else "")
                  + ": the only layer whose target is the same for every rate (the layers above "
                  "reconstruct codes the rate shaped). A stack that diverged is never chosen.")

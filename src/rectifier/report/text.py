@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rectifier.report.views import seeds_compared
+from rectifier.report.views import SEEDS_COMPARED, seeds_compared
 from rectifier.selection import KEY
 from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, count, distinct, learning_rates, rates_tried
@@ -30,10 +30,10 @@ def learning_rate_text(lrs: pd.DataFrame) -> list[str]:
     fewer = seeds_compared(lrs) is not None
     text = ["Per configuration (data set, activation, pre-training), the learning rate with the "
             "lowest mean validation error over the seeds that ran every rate is selected"
-            + (": the paper runs every rate on every seed; here (selection.seeds: first) the "
-               "first seed ran them all and chose, the other seeds ran the chosen rate only, "
-               "so the choice compares the column of the seeds that ran every rate, not the "
-               "mean over every seed" if fewer else ", as the paper does")
+            + (": the paper runs every rate on every seed; here not every seed ran every rate "
+               "(with selection.seeds: first only the first seed does, and the others run the "
+               f"chosen rate), so the choice compared the column '{SEEDS_COMPARED}', not the "
+               "means over every seed a rate ran" if fewer else ", as the paper does")
             + "; a tie goes to the larger rate. Table 1, the sparsity table, the effect of "
             "pre-training and the figures use the selected runs only; every run is listed under "
             "Every run."]

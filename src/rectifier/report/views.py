@@ -127,18 +127,28 @@ def learning_rates(lrs: pd.DataFrame) -> pd.DataFrame:
                                                          lrs["valid_error_sd"],
                                                          lrs.get("diverged", 0 * lrs["lr"]),
                                                          lrs["n_seeds"])],
-        **compared(lrs, "valid_error_compared", "valid error compared"),
+        **compared(lrs, "valid_error_compared", "valid error"),
         "test error: mean": ["" if m != m else f"{m:.2f}" for m in lrs["test_error_mean"]],
         "selected": _selected(lrs)})
 
 
+SEEDS_COMPARED = "seeds that ran every rate"
+
+
 def seeds_compared(table: pd.DataFrame) -> pd.Series | None:
-    """Per rate, the seeds its choice compared (selection._choose) as a list, where some
-    configuration compared fewer seeds than a rate ran (selection.seeds `first`); else None."""
+    """Per rate, the seeds its choice compared (selection._choose) as a list of strings, where
+    some configuration compared fewer seeds than a rate ran (selection.seeds `first`, or a run
+    still in progress); else None. Read back from a CSV, "1" is an int or a float and none an
+    empty cell (NaN)."""
     if "compared_seeds" not in table:               # tables written before the column
         return None
-    seeds = table["compared_seeds"].map(lambda v: str(v).split() if v == v else [])
-    return seeds if (seeds.map(len) != table["n_seeds"]).any() else None
+
+    def seeds(value) -> list[str]:
+        if isinstance(value, float):
+            return [] if value != value else [str(int(value))]
+        return str(value).split()
+    found = table["compared_seeds"].map(seeds)
+    return found if (found.map(len) != table["n_seeds"]).any() else None
 
 
 def compared(table: pd.DataFrame, column: str, label: str, digits: int = 2) -> dict:
@@ -147,10 +157,10 @@ def compared(table: pd.DataFrame, column: str, label: str, digits: int = 2) -> d
     seeds = seeds_compared(table)
     if seeds is None:
         return {}
-    shown = lambda v, s: ("diverged" if v == float("inf") else f"{v:.{digits}f}") + (
-        f" (seed {s[0]})" if len(s) == 1 else f" (seeds {', '.join(s)})")
-    return {f"{label} (seeds that ran every rate)": [
-        shown(v, s) for v, s in zip(table[column], seeds)]}
+    shown = lambda v, s: ("none: no seed ran every rate" if not s else
+                          ("diverged" if v == float("inf") else f"{v:.{digits}f}")
+                          + (f" (seed {s[0]})" if len(s) == 1 else f" (seeds {', '.join(s)})"))
+    return {f"{label}, {SEEDS_COMPARED}": [shown(v, s) for v, s in zip(table[column], seeds)]}
 
 
 def _selected(lrs: pd.DataFrame) -> list[str]:
@@ -320,7 +330,7 @@ def pretraining_rates(rates: pd.DataFrame) -> pd.DataFrame:
         "validation reconstruction, layer 1": [
             "diverged" if m == float("inf") else pm(m, s, 3)
             for m, s in zip(rates["valid_recon_l1_mean"], rates["valid_recon_l1_sd"])],
-        **compared(rates, "valid_recon_l1_compared", "compared", 3),
+        **compared(rates, "valid_recon_l1_compared", "layer 1", 3),
         "diverged": rates["diverged"],
         "chosen": ["yes" if x else "" for x in rates["selected"]]})
 
