@@ -348,3 +348,8 @@ def test_a_fresh_machine_pre_trains_only_the_chosen_stack_again(tmp_path):
     stack = f"pretrained/digits/rectifier/lr{chosen:g}/seed1/history.csv"
     again, before = (pd.read_csv(f / stack).drop(columns="seconds") for f in (fresh, first))
     pd.testing.assert_frame_equal(again, before, check_exact=True)      # the same stack again
+    # The stack made again is newer than the copied choice, so Snakemake would make the choice
+    # again; --pending makes the copy newer than every candidate's files it finds.
+    assert "pretraining_rate" in snakemake(fresh, "-n", f"{left_out}/metrics.json").stdout
+    rectifier("publish", published, "--pending", "--root", fresh, cwd=tmp_path)
+    assert "pretraining_rate" not in snakemake(fresh, "-n", f"{left_out}/metrics.json").stdout

@@ -115,9 +115,9 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
     committed. The choices (rate.json) are copied into the outputs folder from `runs`, or made
     as the workflow's checkpoints make them once every candidate is published; the seeds that
     wait on a choice not yet made are left out until it is. A choice of a run with pre-training
-    must be newer than the prepared data, or Snakemake makes it again and pre-trains all its
-    candidate stacks again: none is copied before the data is prepared, and one older than it is
-    touched."""
+    must be newer than the prepared data and than its candidates' files, or Snakemake makes it
+    again (and pre-trains every candidate stack it lacks): none is copied before the data is
+    prepared, and one older than them is touched, as after a chosen stack is made again."""
     runs, out = Path(runs), outputs(params, root)
     choosers, targets = params.candidate_seeds(), []
     prepared = _prepared(params, root)
@@ -176,6 +176,9 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str, candidates: list[Pa
     if copy:
         copy_into(published, runs, root)
         target = root / folder / "rate.json"
-        if target.stat().st_mtime <= data_time:
+        # Older than an input, the choice is made again: than the data, or than a candidate's
+        # files made again here (a chosen stack pre-trained again on a new machine).
+        made = [(root / c).stat().st_mtime for c in candidates if (root / c).exists()]
+        if target.stat().st_mtime <= max([data_time, *made]):
             os.utime(target)
     return float(json.loads(published.read_text())["lr"])
