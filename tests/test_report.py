@@ -146,8 +146,9 @@ def rendered_dae(tmp_path_factory):
                 write_run(tmp / "results", pretraining=pretraining, lr=lr, seed=seed,
                           test_error=test, valid_error_pct=valid,
                           init="dae" if pretraining == "dae" else "glorot_uniform")
-    pre = [write_pretrain(tmp / "pretrained", seed=seed, recon=(60.0 + seed, 30.0, 20.0))
-           for seed in (1, 2)]
+    pre = [write_pretrain(tmp / "pretrained", seed=seed, recon=(60.0 + seed, 30.0, 20.0),
+                          dead_units=dead)
+           for seed, dead in ((1, [300, 10, 2]), (2, [340, 20, 4]))]
     paths = report.render_from_metrics(None, sorted(tmp.glob("results/**/metrics.json")),
                                        tmp / "reports", pretrain_metrics=pre)
     return paths, paths["markdown"].read_text()
@@ -191,6 +192,7 @@ def test_report_pretraining_section(rendered_dae):
            "learning rate 0.01 (constant)" in md
     row = next(line for line in md.splitlines() if "| mnist" in line and "61.500 ± 0.707" in line)
     assert "30.000 ± 0.000" in row and "| 70.0 " in row and "100.0 s" in row
+    assert "| 320 / 15 / 3 " in row                 # dead units per layer, mean over 2 stacks
     assert "No network was pre-trained" not in md
     assert ("Pre-training hyper-parameters (noise, epochs per layer, learning rate), from the "
             "pre-training jobs: masking noise 0.25 (paper: 0.25); 3 epochs per layer (not stated "

@@ -214,8 +214,9 @@ def runs_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def pretraining_table(pre: pd.DataFrame) -> pd.DataFrame:
     """Per (data set, activation) pre-trained: seeds, each layer's final reconstruction cost
-    (mean ± sd over seeds), the exact sparsity of each layer's codes on the validation set
-    (mean), and the wall time per job (mean)."""
+    (mean ± sd over seeds), the exact sparsity of each layer's codes on the validation set and
+    its dead units, zero on every validation example (means), and the wall time per job (mean).
+    A first-layer unit dead on every training input gets no gradient in fine-tuning either."""
     n_layers = int(pre["n_layers"].max())
     rows = []
     for (dataset, activation, _), g in groups(pre):
@@ -225,6 +226,8 @@ def pretraining_table(pre: pd.DataFrame) -> pd.DataFrame:
         for i in range(1, n_layers + 1):
             row[f"sparsity_l{i}_mean"] = _column_mean_sd(g, f"sparsity_pct_l{i}")[0]
         row["sparsity_mean"] = float(g["sparsity_pct_mean"].mean())
+        for i in range(1, n_layers + 1):
+            row[f"dead_l{i}_mean"] = _column_mean_sd(g, f"dead_units_l{i}")[0]
         row["wall_time_mean"] = float(g["wall_time_s"].mean())
         rows.append(row)
     return pd.DataFrame(rows)

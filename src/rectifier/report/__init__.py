@@ -307,7 +307,10 @@ def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
     doc.para("Reconstruction cost: the last epoch's training cost of each layer's auto-encoder "
              "(on corrupted inputs, summed over the values reconstructed, averaged over "
              "examples; mean ± sd over seeds). Code sparsity: % of each layer's codes exactly "
-             "zero on the validation set (the test set is kept for the fine-tuned networks).")
+             "zero on the validation set (the test set is kept for the fine-tuned networks). "
+             "Dead units: codes zero on every validation example (mean over seeds); the "
+             "networks fine-tuned from the stacks count theirs on the test set (Exact "
+             "sparsity).")
     doc.table(views.pretraining(tbl.pretraining_table(chosen)))
     doc.figure("reconstruction", png,
                "Reconstruction cost per epoch of each layer's auto-encoder at the chosen rate, "

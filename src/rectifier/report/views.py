@@ -222,6 +222,8 @@ def pretraining(pt: pd.DataFrame) -> pd.DataFrame:
         view[f"code sparsity %, layer {i}"] = ["" if m != m else f"{m:.1f}"
                                                for m in pt[f"sparsity_l{i}_mean"]]
     view["code sparsity %, all layers"] = [f"{m:.1f}" for m in pt["sparsity_mean"]]
+    view["dead units per layer"] = [" / ".join(f"{v:.0f}" if v == v else "" for v in values)
+                                    for values in zip(*(pt[f"dead_l{i}_mean"] for i in layers))]
     view["wall time per job"] = [seconds(s) for s in pt["wall_time_mean"]]
     return view
 
