@@ -1,6 +1,7 @@
 """Ablations: a published run's cells beside the same jobs with one open choice made otherwise."""
 from __future__ import annotations
 
+import json
 import math
 
 import yaml
@@ -23,6 +24,28 @@ def test_what_an_ablation_changed_is_read_from_the_two_params_files():
         Change("train.patience", base["train"]["patience"], 50))
     assert str(Change("train.l1", 0.001, 0)) == "train.l1: 0.001 → 0"
     assert changes(base, base) == ()
+    # A rate the run chose from candidates counts at its choice: 0.01 is no change, 0.001 is.
+    grid = tiny_raw(datasets=["mnist"], pretraining=["dae"], pretrain__lr=[0.1, 0.01])
+    at = lambda rate: tiny_raw(datasets=["mnist"], pretraining=["dae"], pretrain__lr=rate,
+                               pretrain__signed_codes=False)
+    assert changes(grid, at(0.01), chosen={"pretrain.lr": 0.01}) == (
+        Change("pretrain.signed_codes", True, False),)
+    assert changes(grid, at(0.001), chosen={"pretrain.lr": 0.01}) == (
+        Change("pretrain.lr", 0.01, 0.001), Change("pretrain.signed_codes", True, False))
+    assert changes(grid, at(0.01))[0] == Change("pretrain.lr", [0.1, 0.01], 0.01)   # no choice
+    assert changes(grid, grid, chosen={"pretrain.lr": 0.01}) == ()        # the same grid
+
+
+def test_the_pre_training_rate_a_run_chose_is_read_from_its_published_choices(tmp_path):
+    from rectifier.ablations import _pretraining_choice
+    for activation, rate in (("rectifier", 0.01), ("tanh", 0.01), ("softplus", 0.1)):
+        choice = tmp_path / "runs/pretrained/mnist" / activation / "rate.json"
+        choice.parent.mkdir(parents=True)
+        choice.write_text(json.dumps({"lr": rate, "candidates": []}))
+    ran = lambda *activations: {"datasets": ["mnist"], "activations": list(activations)}
+    assert _pretraining_choice(tmp_path, ran("rectifier", "tanh")) == {"pretrain.lr": 0.01}
+    assert _pretraining_choice(tmp_path, ran("rectifier", "softplus")) == {}   # two choices
+    assert _pretraining_choice(tmp_path, ran("sigmoid")) == {}                 # none published
 
 
 def test_params_files_of_different_commits_differ_only_where_a_knob_does():

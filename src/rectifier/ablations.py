@@ -10,6 +10,7 @@ single runs of the cell differ by chance (EFFECT_RULE).
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -66,11 +67,14 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def changes(base: dict, ablation: dict, defaults: dict | None = None) -> tuple[Change, ...]:
+def changes(base: dict, ablation: dict, defaults: dict | None = None,
+            chosen: dict[str, float] | None = None) -> tuple[Change, ...]:
     """The knobs, outside SCOPE, whose values differ between two params.yaml trees. A knob one
     file lacks (written by a commit older than the knob) counts at its default, as the code
     that added it reads an older file: the config's own default, else its value in `defaults`
-    (the project's params.yaml unless given)."""
+    (the project's params.yaml unless given). A knob the run lists candidates for and chose
+    from (`chosen`, as pretrain.lr: the choice) counts at its choice: an ablation at the chosen
+    rate did not change it."""
     if defaults is None:
         defaults = yaml.safe_load(DEFAULTS.read_text()) if DEFAULTS.exists() else {}
     fallback = {**flatten(defaults), **{
@@ -78,6 +82,9 @@ def changes(base: dict, ablation: dict, defaults: dict | None = None) -> tuple[C
                                                                 ("pretrain", Pretrain))
         for f in fields(kind) if f.default is not MISSING}}
     a, b = flatten(base), flatten(ablation)
+    # An ablation at one rate is set beside the run's choice; one with the run's grid is not.
+    a.update({k: v for k, v in (chosen or {}).items()
+              if isinstance(a.get(k), list) and not isinstance(b.get(k), list)})
     value = lambda tree, knob: tree.get(knob, fallback.get(knob))
     scoped = lambda knob: any(knob == s or knob.startswith(s + ".") for s in SCOPE)
     return tuple(Change(k, value(a, k), value(b, k)) for k in sorted(a.keys() | b.keys())
@@ -94,10 +101,24 @@ def load(folder: str | Path, only: str = "*") -> list[Ablation]:
     for params in sorted((folder / "ablations").glob(f"{only}/params.yaml")):
         metrics = sorted((params.parent / "runs" / "results").glob("**/metrics.json"))
         if metrics:
+            raw = yaml.safe_load(params.read_text())
             found.append(Ablation(params.parent.name,
-                                  changes(base, yaml.safe_load(params.read_text())),
+                                  changes(base, raw, chosen=_pretraining_choice(folder, raw)),
                                   collect(metrics)))
     return found
+
+
+def _pretraining_choice(folder: Path, ablation: dict) -> dict[str, float]:
+    """{"pretrain.lr": rate} where the published run chose one pre-training rate for every
+    (data set, activation) the ablation runs (its rate.json files); else nothing."""
+    rates = set()
+    for dataset in ablation.get("datasets", []):
+        for activation in ablation.get("activations", []):
+            choice = folder / "runs" / "pretrained" / dataset / activation / "rate.json"
+            if not choice.exists():
+                return {}
+            rates.add(float(json.loads(choice.read_text())["lr"]))
+    return {"pretrain.lr": rates.pop()} if len(rates) == 1 else {}
 
 
 def table(base_runs: pd.DataFrame, ablations: list[Ablation]) -> pd.DataFrame:
