@@ -28,8 +28,15 @@ from rectifier.report import experiments, findings, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document, anchor
 from rectifier.runs import collect, collect_pretraining, load_histories
-from rectifier.selection import (at, select_lr, select_pretraining_lr, selected_runs,
-                                 selected_stacks, table1_runs, variants)
+from rectifier.selection import (
+    at,
+    select_lr,
+    select_pretraining_lr,
+    selected_runs,
+    selected_stacks,
+    table1_runs,
+    variants,
+)
 from rectifier.wording import count, distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
