@@ -9,6 +9,8 @@ import pytest
 
 from rectifier import paper, tables
 from rectifier.names import PRETRAIN_HISTORY_COLUMNS, job_id
+from rectifier.report import views
+from rectifier.rounding import fixed, signed
 from rectifier.runs import collect, collect_pretraining, load_histories
 from rectifier.selection import mark_selected, select_lr
 
@@ -125,6 +127,23 @@ def test_the_95_interval_of_seeds_that_agree_keeps_the_test_set_s_noise(tmp_path
     assert r["test_error_sd"] == 0.0
     assert r["ci95_high"] - 1.64 == pytest.approx(12.706205 * se / math.sqrt(2))
     assert tables.sweeps(collect(tmp_path)).iloc[0]["ci95_low"] == pytest.approx(r["ci95_low"])
+
+
+def test_a_mean_prints_alike_in_memory_and_read_back_from_its_csv(tmp_path):
+    """Seeds at 1.84 and 1.85: the mean is 1.8450000000000002 in memory and 1.845 (1.84499... in
+    binary) read back from the CSV's 6 significant digits; Python's rounding printed 1.85 and
+    1.84 for one quantity in one report. Both print 1.85, rounded half away from zero."""
+    for seed, error in ((1, 1.84), (2, 1.85)):
+        write_run(tmp_path, seed=seed, test_error=error)
+    memory = tables.table1(collect(tmp_path))
+    tables.write({"table1": memory}, tmp_path / "tables")
+    back = pd.read_csv(tmp_path / "tables" / "table1.csv", keep_default_na=False, na_values=[""])
+    assert views.table1(back)["ours: mean ± sd"][0] == views.table1(memory)["ours: mean ± sd"][0]
+    assert views.table1(back)["ours: mean ± sd"][0].startswith("1.85 ± ")
+    assert " 1.85 |" in (tmp_path / "tables" / "table1.md").read_text()
+    assert (fixed(-1.845), signed(0.125), signed(-0.001), fixed(12345.678), fixed(2.5, 0)) == (
+        "-1.85", "+0.13", "-0.00", "12345.68", "3")
+    assert fixed(float("nan")) == "nan"
 
 
 def test_table1_exact_values(results):

@@ -22,6 +22,7 @@ import yaml
 from rectifier import paper, verdicts
 from rectifier.config import ROOT, Pretrain, Train
 from rectifier.names import ALL_LABELS, TABLE1_L1
+from rectifier.rounding import fixed
 from rectifier.runs import collect
 from rectifier.selection import KEY, mark_selected, table1_runs
 
@@ -187,6 +188,6 @@ def summary(table: pd.DataFrame) -> str:
     test error before → after, and the effect."""
     return "; ".join(
         f"{r.ablation}, {r.dataset} {r.activation} ({r.pretraining}, seed {r.seed}), {r.change}: "
-        + (f"{r.test_error_base:.2f} → {r.test_error:.2f}, {r.effect}"
+        + (f"{fixed(r.test_error_base)} → {fixed(r.test_error)}, {r.effect}"
            if math.isfinite(r.test_error_base) and math.isfinite(r.test_error) else r.effect)
         for r in table.itertuples())

@@ -7,6 +7,7 @@ from collections import Counter
 import pandas as pd
 
 from rectifier import paper
+from rectifier.rounding import fixed
 from rectifier.runs import threads
 from rectifier.selection import at, groups, mark_selected, selected_runs, table1_runs, variants
 from rectifier.verdicts import MIN_SEEDS
@@ -135,7 +136,7 @@ def _chosen_on_first_seed(points: list[pd.DataFrame]) -> str:
     return (f"In {partial} configuration(s) the learning rate was chosen on the seeds that ran "
             "every rate (selection.seeds: first), and the other seeds ran the chosen rate only, "
             "where the paper's grid runs every rate on every seed: "
-            f"{ran} fine-tuning jobs instead of {whole}, saving about {saved_s / 3600:.2f} "
+            f"{ran} fine-tuning jobs instead of {whole}, saving about {fixed(saved_s / 3600)} "
             "core-hours (each job skipped at the mean time of its configuration's candidates "
             "not chosen).")
 

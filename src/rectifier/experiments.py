@@ -15,6 +15,7 @@ from scipy.stats import t as student_t
 
 from rectifier import paper, tables
 from rectifier.names import family, sharpness
+from rectifier.rounding import fixed, signed
 from rectifier.selection import at, mean_sd, selected_runs, table1_runs, variants
 from rectifier.verdicts import floored_sd, mean_part, welch
 from rectifier.wording import count, span
@@ -69,13 +70,13 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     not do: it grows with the number of L1 values even where the error is flat."""
     below = networks[networks["sparsity_pct_mean"] < KNEE]
     above = networks[networks["sparsity_pct_mean"] >= KNEE]
-    claim = Claim(_dataset(networks), f"test error does not rise until about {KNEE:.0f}% exact "
-                  "sparsity (Figure 3)", "", f"no rise until about {KNEE:.0f}%", CANNOT, "", "")
+    claim = Claim(_dataset(networks), f"test error does not rise until about {fixed(KNEE, 0)}% exact "
+                  "sparsity (Figure 3)", "", f"no rise until about {fixed(KNEE, 0)}%", CANNOT, "", "")
     x = below["sparsity_pct_mean"].to_numpy(float)
     y = below["test_error_pct"].to_numpy(float)
     if below["l1"].nunique() < 2 or len(below) < 3 or np.ptp(x) == 0:
         return claim._replace(sentence=f"Cannot judge: fewer than three networks on two L1 "
-                              f"values and two sparsities lie under {KNEE:.0f}% exact sparsity.")
+                              f"values and two sparsities lie under {fixed(KNEE, 0)}% exact sparsity.")
     slope, intercept = np.polyfit(x, y, 1)
     dof = len(x) - 2
     residual_sd = math.sqrt(float(np.sum((y - slope * x - intercept) ** 2)) / dof)
@@ -87,13 +88,13 @@ def sparsity_claim(networks: pd.DataFrame, margin: float) -> Claim:
     means = networks.groupby("l1")["test_error_pct"].mean()
     if len(above):
         gap = means[above["l1"].unique()].min() - means[below["l1"].unique()].min()
-        beyond = f" Beyond it, the best mean test error is {gap:+.2f} points from the best under it."
+        beyond = f" Beyond it, the best mean test error is {signed(gap)} points from the best under it."
     else:
-        beyond = f" No L1 value reached {KNEE:.0f}%: the rise beyond it is not tested."
-    ours = f"fitted rise {rise:+.2f} [{low:+.2f}, {high:+.2f}] under {KNEE:.0f}%"
-    fit = (f"from {x.min():.0f}% to {x.max():.0f}% exact sparsity ({len(x)} networks, "
-           f"{below['l1'].nunique()} L1 values) the fitted test error changes by {rise:+.2f} "
-           f"points (90% interval [{low:+.2f}, {high:+.2f}])")
+        beyond = f" No L1 value reached {fixed(KNEE, 0)}%: the rise beyond it is not tested."
+    ours = f"fitted rise {signed(rise)} [{signed(low)}, {signed(high)}] under {fixed(KNEE, 0)}%"
+    fit = (f"from {fixed(x.min(), 0)}% to {fixed(x.max(), 0)}% exact sparsity ({len(x)} networks, "
+           f"{below['l1'].nunique()} L1 values) the fitted test error changes by {signed(rise)} "
+           f"points (90% interval [{signed(low)}, {signed(high)}])")
     if high < margin:
         verdict, said = CONSISTENT, f"Consistent: {fit}, no rise beyond the margin of {margin:g}."
     elif low > margin:
@@ -177,9 +178,9 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
         (few, few_parts), (full, full_parts) = (_gain(g, f) for f in (fractions[0], fractions[-1]))
         helps = _lower_upper(few, few_parts)
         more = _lower_upper(few - full, few_parts + full_parts)
-        interval = lambda ci: "" if math.isnan(ci[0]) else f" [{ci[0]:+.2f}, {ci[1]:+.2f}]"
-        at = (f"{few:+.2f}{interval(helps)} points at {fractions[0]:.0%} of the labels and "
-              f"{full:+.2f} at {fractions[-1]:.0%}, {few - full:+.2f}{interval(more)} more")
+        interval = lambda ci: "" if math.isnan(ci[0]) else f" [{signed(ci[0])}, {signed(ci[1])}]"
+        at = (f"{signed(few)}{interval(helps)} points at {fractions[0]:.0%} of the labels and "
+              f"{signed(full)} at {fractions[-1]:.0%}, {signed(few - full)}{interval(more)} more")
         one_seed = math.isnan(more[0])          # `more` rests on every point `helps` does
         if one_seed:
             verdict, said = CANNOT, "cannot judge yet: a point rests on one seed"
@@ -192,7 +193,7 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
         else:
             verdict, said = CANNOT, f"cannot judge yet: an interval contains the margin of {margin:g}"
         claims.append(Claim(dataset, f"{activation}: pre-training helps most with few labels "
-                            "(Figure 4)", f"gain {few:+.2f} at {fractions[0]:.0%}, {full:+.2f} "
+                            "(Figure 4)", f"gain {signed(few)} at {fractions[0]:.0%}, {signed(full)} "
                             f"at {fractions[-1]:.0%}", "larger gain with fewer labels", verdict,
                             f"{activation}: pre-training gains {at}"
                             f"{'' if one_seed else ' (90% intervals)'}, {said}",
@@ -203,7 +204,7 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
                 verdict, said = CANNOT, "cannot judge yet, a point resting on one seed"
             elif high < margin:
                 verdict, said = CONSISTENT, ("it needs none (pre-training costs it "
-                                             f"{-full:.2f} points)" if full < 0 else
+                                             f"{fixed(-full)} points)" if full < 0 else
                                              f"it needs none (a gain under the margin of {margin:g})")
             elif low > margin:
                 verdict, said = NOT_CONSISTENT, f"it still gains from it (margin {margin:g})"
@@ -211,8 +212,8 @@ def labels_claims(curves: pd.DataFrame, margin: float) -> list[Claim]:
                 verdict, said = CANNOT, f"cannot judge yet, the interval containing the margin of {margin:g}"
             claims.append(Claim(
                 dataset, "rectifier: with all labels, no need of pre-training (Figure 4)",
-                f"gain {full:+.2f}", "no gain", verdict,
-                f"with all labels the rectifier's gain from pre-training is {full:+.2f}"
+                f"gain {signed(full)}", "no gain", verdict,
+                f"with all labels the rectifier's gain from pre-training is {signed(full)}"
                 f"{interval((low, high))}: {said}", seeds))
     return claims or [Claim(dataset, "pre-training helps most with few labels (Figure 4)", "",
                             "larger gain with fewer labels", CANNOT,
@@ -261,7 +262,7 @@ def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
     fall in order; with four means it describes, it does not decide."""
     claim = Claim(_dataset(table), "the sharper the non-linearity, the lower the error "
                   "(smoothness)", "", "falls as a grows (NORB: " + ", ".join(
-                      f"{e:.2f}" for e in paper.SMOOTHNESS_ERRORS.values()) + ")", CANNOT, "",
+                      fixed(e) for e in paper.SMOOTHNESS_ERRORS.values()) + ")", CANNOT, "",
                   f"means of {count(int(table['n_seeds'].min()), 'seed')}")
     if not np.isinf(table["a"]).any():
         return claim._replace(sentence="Cannot judge: no rectifier network (a → ∞) was run")
@@ -272,9 +273,9 @@ def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
     low, high = _lower_upper(better, parts)
     rho = (spearmanr(table["a"].replace(math.inf, 1e9), table["test_error_mean"]).statistic
            if table["test_error_mean"].nunique() > 1 else math.nan)
-    shown = "" if math.isnan(low) else f" [{low:+.2f}, {high:+.2f}] (90% interval)"
+    shown = "" if math.isnan(low) else f" [{signed(low)}, {signed(high)}] (90% interval)"
     said = (f"mean test error of the softplus at a = {smooth['a']:g} minus the rectifier's "
-            f"{better:+.2f} points{shown}; rank correlation of a and the error {rho:+.2f}")
+            f"{signed(better)} points{shown}; rank correlation of a and the error {signed(rho)}")
     if math.isnan(low):
         verdict, why = CANNOT, "Cannot judge yet, a point resting on one seed"
     elif low > margin:
@@ -283,8 +284,8 @@ def smoothness_claim(table: pd.DataFrame, margin: float) -> Claim:
         verdict, why = NOT_CONSISTENT, f"Not consistent, the sharpest not better by {margin:g}"
     else:
         verdict, why = CANNOT, f"Cannot judge yet, the interval containing the margin of {margin:g}"
-    return claim._replace(ours=f"rectifier {better:+.2f} below a = {smooth['a']:g}; rank "
-                          f"correlation {rho:+.2f}", verdict=verdict, sentence=f"{why}: {said}")
+    return claim._replace(ours=f"rectifier {signed(better)} below a = {smooth['a']:g}; rank "
+                          f"correlation {signed(rho)}", verdict=verdict, sentence=f"{why}: {said}")
 
 
 def claims(runs: pd.DataFrame, margins: Mapping[str, float]) -> dict[str, list[Claim]]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from rectifier import paper, selection
 from rectifier.names import family
+from rectifier.rounding import fixed
 
 COLOURS = {"rectifier": "tab:blue", "tanh": "tab:orange", "softplus": "tab:green",
            "sigmoid": "tab:purple"}
@@ -226,13 +227,13 @@ def sparsity_sweep(networks: pd.DataFrame) -> bytes:
                 dots = ax.scatter(rest["sparsity_pct_mean"], rest["test_error_pct"],
                                   c=rest["l1"], cmap="viridis", norm=norm, s=22, marker=marker)
         for x, error in zip(g.loc[off, "sparsity_pct_mean"], g.loc[off, "test_error_pct"]):
-            ax.annotate(f"{error:.1f}%", (x, top), textcoords="offset points", xytext=(-4, -12),
+            ax.annotate(f"{fixed(error, 1)}%", (x, top), textcoords="offset points", xytext=(-4, -12),
                         ha="right", fontsize=8)
         if (g["l1"] > 0).any():
             fig.colorbar(dots, ax=ax, label="L1 penalty")
         ax.set_ylim(0, top * 1.05 if off.any() else None)   # errors from 0: a rise at its scale
         ax.axvline(paper.SPARSITY_KNEE_PCT, color=PAPER, linestyle="--", linewidth=1,
-                   label=f"paper: no rise until ~{paper.SPARSITY_KNEE_PCT:.0f}%")
+                   label=f"paper: no rise until ~{fixed(paper.SPARSITY_KNEE_PCT, 0)}%")
     return _dataset_panels(networks, "exact sparsity of the hidden activations (%)", draw)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import atomic, paper, verdicts
+from rectifier.rounding import fixed
 from rectifier.selection import (
     KEY,
     VARIANT,
@@ -244,7 +245,7 @@ def format_table(table: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
         if isinstance(value, (bool, np.bool_)):
             return "yes" if value else "no"
         if isinstance(value, (float, np.floating)):
-            return f"{value:g}" if general else f"{value:.{decimals}f}"
+            return f"{value:g}" if general else fixed(value, decimals)
         return str(value)
     return table.astype(object).apply(
         lambda column: column.map(lambda v: cell(v, column.name in GENERAL_FORMAT)))

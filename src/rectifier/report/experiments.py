@@ -11,6 +11,7 @@ import pandas as pd
 from rectifier import experiments, figures, paper
 from rectifier.report.page import Document
 from rectifier.report.views import labels, pm
+from rectifier.rounding import fixed
 
 NORB_ONLY = ("The paper ran it on NORB, which cannot be downloaded here; its NORB figures stay "
              "beside ours for reference, not as a target.")
@@ -70,7 +71,7 @@ def sections(doc: Document, runs: pd.DataFrame, claims: Mapping[str, list]) -> N
     if "smoothness" in claims:
         doc.heading(HEADINGS["smoothness"])
         doc.para(f"**Paper.** {paper.SMOOTHNESS} NORB test error: "
-                 + ", ".join(f"{'rectifier' if a == float('inf') else f'a = {a:g}'} {e:.2f}%"
+                 + ", ".join(f"{'rectifier' if a == float('inf') else f'a = {a:g}'} {fixed(e)}%"
                              for a, e in paper.SMOOTHNESS_ERRORS.items())
                  + ". " + (NORB_ONLY if "norb" not in set(table["dataset"]) else ""))
         doc.figure("smoothness", figures.smoothness(table),
@@ -82,5 +83,5 @@ def sections(doc: Document, runs: pd.DataFrame, claims: Mapping[str, list]) -> N
             "n seeds": table["n_seeds"],
             "test error %": [pm(m, s) for m, s in zip(table["test_error_mean"],
                                                       table["test_error_sd"])],
-            "paper (NORB)": ["" if p != p else f"{p:.2f}" for p in table["paper_norb"]]}))
+            "paper (NORB)": ["" if p != p else fixed(p) for p in table["paper_norb"]]}))
         _verdicts(doc, claims["smoothness"])

@@ -10,6 +10,7 @@ import pandas as pd
 
 from rectifier import paper
 from rectifier.report.views import paper_cell
+from rectifier.rounding import fixed, signed
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 RULE = ("Finding 1 is a direction, so its rule is one: reproduced when the 90% interval of each "
@@ -67,7 +68,7 @@ def findings(loaded: dict[str, pd.DataFrame], dataset: str = "mnist") -> list[tu
     if len(none):
         rows.append((
             1, "without pre-training the rectifier beats tanh and softplus",
-            ", ".join(f"{d:+.2f} vs {b}" for d, b in zip(none["difference"], none["b"])),
+            ", ".join(f"{signed(d)} vs {b}" for d, b in zip(none["difference"], none["b"])),
             ", ".join(paper_cell(d, p, signed=True) for d, p in zip(
                 none["paper_difference"], none["paper_provisional"])), _beats(none),
             "comparisons"))
@@ -78,9 +79,9 @@ def findings(loaded: dict[str, pd.DataFrame], dataset: str = "mnist") -> list[tu
                       - paper.test_error(dataset, "rectifier", "dae").value)
         rows.append((
             2, "with pre-training the three end close together, and the rectifier gains "
-            f"{paper_gain:.2f} points from it",
-            "; ".join([*(f"{d:+.2f} vs {b}" for d, b in zip(dae["difference"], dae["b"])),
-                       *(f"gain {-d:+.2f}" for d in gain["difference"])]),
+            f"{fixed(paper_gain)} points from it",
+            "; ".join([*(f"{signed(d)} vs {b}" for d, b in zip(dae["difference"], dae["b"])),
+                       *(f"gain {signed(-d)}" for d in gain["difference"])]),
             "; ".join([*(paper_cell(d, p, signed=True) for d, p in zip(
                 dae["paper_difference"], dae["paper_provisional"])),
                 *(f"gain {paper_cell(-d, p, signed=True)}" for d, p in zip(
@@ -90,8 +91,8 @@ def findings(loaded: dict[str, pd.DataFrame], dataset: str = "mnist") -> list[tu
     exact = sparsity[(sparsity["dataset"] == dataset) & (sparsity["activation"] == "rectifier")
                      & (sparsity["pretraining"] == "none")]
     if len(exact):
-        rows.append((3, f"{paper.SPARSITY[dataset]:.1f}% of the rectifier's hidden activations "
-                     "are exact zeros", f"{exact['sparsity_mean'].iloc[0]:.1f}%",
-                     f"{paper.SPARSITY[dataset]:.1f}%", "no rule: one figure, no spread",
+        rows.append((3, f"{fixed(paper.SPARSITY[dataset], 1)}% of the rectifier's hidden activations "
+                     "are exact zeros", f"{fixed(exact['sparsity_mean'].iloc[0], 1)}%",
+                     f"{fixed(paper.SPARSITY[dataset], 1)}%", "no rule: one figure, no spread",
                      "sparsity"))
     return rows

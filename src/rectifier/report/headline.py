@@ -11,6 +11,7 @@ from rectifier.experiments import CANNOT, Claim
 from rectifier.report.findings import findings
 from rectifier.report.page import anchor
 from rectifier.report.views import paper_cell
+from rectifier.rounding import fixed, signed
 from rectifier.wording import count
 
 VERDICT_ORDER = ("reproduced", "not reproduced", "inconclusive")
@@ -38,7 +39,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
     for key, label in differences:
         for r in loaded[key].to_dict("records"):
             if r["paper_difference"] == r["paper_difference"]:      # the paper has a figure
-                rows.append((link(label.format(**r), key), f"{r['difference']:+.2f}",
+                rows.append((link(label.format(**r), key), signed(r['difference']),
                              paper_cell(r["paper_difference"], r["paper_provisional"],
                                         signed=True), r["verdict"]))
     sp = loaded["sparsity"]
@@ -49,7 +50,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
             continue                                # finding 3 above says it
         rows.append((link(f"{r['dataset']}, {r['activation']} ({r['pretraining']}): exact "
                           "sparsity %", "sparsity"),
-                     f"{r['sparsity_mean']:.1f}", f"{r['paper']:.1f}",
+                     fixed(r['sparsity_mean'], 1), fixed(r['paper'], 1),
                      "no rule: the paper gives one figure, no spread"))
     for key, experiment in (claims or {}).items():
         rows += [(link(f"{c.dataset}, {c.claim}", key), c.ours, c.paper,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import paper
+from rectifier.rounding import fixed, signed
 from rectifier.runs import threads
 from rectifier.wording import PAPER_RATES, count, distinct, rates_tried, span
 
@@ -19,18 +20,18 @@ OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping pat
 
 
 def seconds(s: float) -> str:
-    return f"{s:.1f} s" if s < 120 else f"{s:.0f} s ({s / 3600:.2f} h)"
+    return f"{fixed(s, 1)} s" if s < 120 else f"{fixed(s, 0)} s ({fixed(s / 3600)} h)"
 
 
 def pm(mean: float, sd: float, decimals: int = 2) -> str:
-    return f"{mean:.{decimals}f}" if sd != sd else f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+    return fixed(mean, decimals) if sd != sd else f"{fixed(mean, decimals)} ± {fixed(sd, decimals)}"
 
 
 def paper_cell(value: float, provisional: bool, signed: bool = False) -> str:
     """The paper's figure as shown: 'none' where it has none, '(?)' where it is provisional."""
     if value != value:
         return "none"
-    return f"{value:{'+' if signed else ''}.2f}" + (" (?)" if provisional else "")
+    return fixed(value, 2, signed) + (" (?)" if provisional else "")
 
 
 def table1(t1: pd.DataFrame) -> pd.DataFrame:
@@ -38,9 +39,9 @@ def table1(t1: pd.DataFrame) -> pd.DataFrame:
         "data set": t1["dataset"], "activation": t1["activation"],
         "pre-training": t1["pretraining"], "n seeds": t1["n_seeds"],
         "ours: mean ± sd": [pm(m, s) for m, s in zip(t1["test_error_mean"], t1["test_error_sd"])],
-        "95% CI": ["" if lo != lo else f"[{lo:.2f}, {hi:.2f}]"
+        "95% CI": ["" if lo != lo else f"[{fixed(lo)}, {fixed(hi)}]"
                    for lo, hi in zip(t1["ci95_low"], t1["ci95_high"])],
-        "min–max": [f"{a:.2f}–{b:.2f}"
+        "min–max": [f"{fixed(a)}–{fixed(b)}"
                     for a, b in zip(t1["test_error_min"], t1["test_error_max"])],
         "paper": [paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
         "difference (90% CI)": [difference(d, lo, hi) for d, lo, hi in
@@ -52,7 +53,7 @@ def difference(d: float, low: float, high: float) -> str:
     """A difference with the 90% interval the verdict rests on, where there is one."""
     if d != d:
         return ""
-    return f"{d:+.2f}" + ("" if low != low else f" [{low:+.2f}, {high:+.2f}]")
+    return signed(d) + ("" if low != low else f" [{signed(low)}, {signed(high)}]")
 
 
 def unavailable() -> pd.DataFrame:
@@ -72,10 +73,10 @@ def reviews(t1: pd.DataFrame) -> pd.DataFrame:
     for (activation, pretraining), g in reviews.groupby(["activation", "pretraining"], sort=False):
         accuracy = 100 - g["test_error_mean"]
         rows.append({"activation": activation, "pre-training": pretraining,
-                     **{paper.review_domain(d): f"{a:.2f}" for d, a in zip(g["dataset"], accuracy)},
-                     "mean over domains": f"{accuracy.mean():.2f}",
-                     "paper (rectifier)": f"{paper.AMAZON_ACCURACY:.2f}",
-                     "difference": f"{accuracy.mean() - paper.AMAZON_ACCURACY:+.2f}"})
+                     **{paper.review_domain(d): fixed(a) for d, a in zip(g["dataset"], accuracy)},
+                     "mean over domains": fixed(accuracy.mean()),
+                     "paper (rectifier)": fixed(paper.AMAZON_ACCURACY),
+                     "difference": signed(accuracy.mean() - paper.AMAZON_ACCURACY)})
     return pd.DataFrame(rows).fillna("")
 
 
@@ -86,15 +87,15 @@ def sparsity(sp: pd.DataFrame) -> pd.DataFrame:
                          "all layers": [pm(m, s) for m, s in
                                         zip(sp["sparsity_mean"], sp["sparsity_sd"])]})
     if "layer_average" in sp and not np.allclose(sp["layer_average"], sp["sparsity_mean"]):
-        view["average of layers"] = [f"{m:.1f}" for m in sp["layer_average"]]
+        view["average of layers"] = [fixed(m, 1) for m in sp["layer_average"]]
     for i in layers:
         view[f"layer {i}"] = ["" if m != m else pm(m, s)
                               for m, s in zip(sp[f"l{i}_mean"], sp[f"l{i}_sd"])]
     view["dead units per layer"] = [
-        " / ".join(f"{r[f'dead_l{i}']:.1f}" for i in layers if r[f"dead_l{i}"] == r[f"dead_l{i}"])
+        " / ".join(fixed(r[f"dead_l{i}"], 1) for i in layers if r[f"dead_l{i}"] == r[f"dead_l{i}"])
         for _, r in sp.iterrows()]
-    view["paper (average)"] = ["" if p != p else f"{p:.1f}" for p in sp["paper"]]
-    view["difference"] = ["" if d != d else f"{d:+.2f}" for d in sp["difference"]]
+    view["paper (average)"] = ["" if p != p else fixed(p, 1) for p in sp["paper"]]
+    view["difference"] = ["" if d != d else signed(d) for d in sp["difference"]]
     return view
 
 
@@ -111,7 +112,7 @@ def sweeps(sw: pd.DataFrame) -> pd.DataFrame:
         "labelled": [f"{n:,}" for n in sw["n_labelled"]], "lr": [f"{x:g}" for x in sw["lr"]],
         "n seeds": sw["n_seeds"],
         "test error %": [pm(m, s) for m, s in zip(sw["test_error_mean"], sw["test_error_sd"])],
-        "95% CI": [f"[{lo:.2f}, {hi:.2f}]" if lo == lo and n > 1 else ""
+        "95% CI": [f"[{fixed(lo)}, {fixed(hi)}]" if lo == lo and n > 1 else ""
                    for lo, hi, n in zip(sw["ci95_low"], sw["ci95_high"], sw["n_seeds"])],
         "exact sparsity %": [pm(m, s, 1) for m, s in zip(sw["sparsity_mean"],
                                                           sw["sparsity_sd"])]})
@@ -128,7 +129,7 @@ def learning_rates(lrs: pd.DataFrame) -> pd.DataFrame:
                                                          lrs.get("diverged", 0 * lrs["lr"]),
                                                          lrs["n_seeds"])],
         **compared(lrs, "valid_error_compared", "valid error"),
-        "test error: mean": ["" if m != m else f"{m:.2f}" for m in lrs["test_error_mean"]],
+        "test error: mean": ["" if m != m else fixed(m) for m in lrs["test_error_mean"]],
         "selected": _selected(lrs)})
 
 
@@ -175,9 +176,9 @@ def pretraining_effect(effect: pd.DataFrame) -> pd.DataFrame:
         "data set": effect["dataset"], "activation": effect["activation"],
         "n seeds (dae / none)": [f"{a} / {b}" for a, b in
                                  zip(effect["n_seeds_dae"], effect["n_seeds_none"])],
-        "with pre-training": [f"{x:.2f}" for x in effect["test_error_dae"]],
-        "without": [f"{x:.2f}" for x in effect["test_error_none"]],
-        "difference ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
+        "with pre-training": [fixed(x) for x in effect["test_error_dae"]],
+        "without": [fixed(x) for x in effect["test_error_none"]],
+        "difference ± sd": [signed(d) if s != s else f"{signed(d)} ± {fixed(s)}"
                             for d, s in zip(effect["difference"], effect["difference_sd"])],
         "paper's difference": [paper_cell(v, p, signed=True) for v, p in
                                zip(effect["paper_difference"], effect["paper_provisional"])],
@@ -198,10 +199,10 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
         "data set": table["dataset"], "pre-training": table["pretraining"],
         "comparison": [f"{a} − {b}" for a, b in zip(table["a"], table["b"])],
         "n seeds": [f"{a} / {b}" for a, b in zip(table["n_seeds_a"], table["n_seeds_b"])],
-        "ours ± sd": [f"{d:+.2f}" if s != s else f"{d:+.2f} ± {s:.2f}"
+        "ours ± sd": [signed(d) if s != s else f"{signed(d)} ± {fixed(s)}"
                       for d, s in zip(table["difference"], table["difference_sd"])],
         # Finding 1 reads the sign of this interval: the verdict's, less the paper's figure.
-        "ours (90% CI)": ["" if lo != lo else f"[{lo + p:+.2f}, {hi + p:+.2f}]" for lo, hi, p in
+        "ours (90% CI)": ["" if lo != lo else f"[{signed(lo + p)}, {signed(hi + p)}]" for lo, hi, p in
                           zip(table["diff_ci90_low"], table["diff_ci90_high"],
                               table["paper_difference"])],
         "paper": [paper_cell(v, p, signed=True) for v, p in
@@ -219,10 +220,10 @@ def pretraining(pt: pd.DataFrame) -> pd.DataFrame:
             "" if m != m else pm(m, s, 3) for m, s in zip(pt[f"recon_l{i}_mean"],
                                                            pt[f"recon_l{i}_sd"])]
     for i in layers:
-        view[f"code sparsity %, layer {i}"] = ["" if m != m else f"{m:.1f}"
+        view[f"code sparsity %, layer {i}"] = ["" if m != m else fixed(m, 1)
                                                for m in pt[f"sparsity_l{i}_mean"]]
-    view["code sparsity %, all layers"] = [f"{m:.1f}" for m in pt["sparsity_mean"]]
-    view["dead units per layer"] = [" / ".join(f"{v:.0f}" if v == v else "" for v in values)
+    view["code sparsity %, all layers"] = [fixed(m, 1) for m in pt["sparsity_mean"]]
+    view["dead units per layer"] = [" / ".join(fixed(v, 0) if v == v else "" for v in values)
                                     for values in zip(*(pt[f"dead_l{i}_mean"] for i in layers))]
     view["wall time per job"] = [seconds(s) for s in pt["wall_time_mean"]]
     return view
@@ -295,7 +296,7 @@ def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
         pre_wall = pre["wall_time_s"]
         rows.append(("pre-training: jobs, total wall time", f"{len(pre)}, {seconds(pre_wall.sum())}"))
         core_s += (pre_wall * threads(pre)).sum()
-    rows.append(("compute used", f"{core_s / 3600:.2f} core-hours (each job's time × its torch "
+    rows.append(("compute used", f"{fixed(core_s / 3600)} core-hours (each job's time × its torch "
                  "threads)"))
     jobs = pd.concat([runs, pre]) if pre is not None else runs
     folders = [Path(d).resolve() for d in jobs["run_dir"]]
@@ -305,7 +306,7 @@ def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
         if any(held):
             core_h = (jobs["wall_time_s"] * threads(jobs))[held].sum() / 3600
             rows.append((f"of which shared with {run}", f"{count(sum(held), 'job')}, "
-                         f"{core_h:.2f} core-hours: the same jobs as that published run's, so "
+                         f"{fixed(core_h)} core-hours: the same jobs as that published run's, so "
                          "adding the two runs' compute counts them twice"))
     if "tracking_status" in runs:
         rows.append(("MLflow tracking", distinct(runs["tracking_status"])))
@@ -339,8 +340,8 @@ def pretraining_rates(rates: pd.DataFrame) -> pd.DataFrame:
 
 def ablations(table: pd.DataFrame) -> pd.DataFrame:
     """rectifier.ablations.table as shown: each number of the cell's job → the ablated job's."""
-    number = lambda v, fmt: fmt.format(v) if np.isfinite(v) else "diverged"
-    arrow = lambda a, b, fmt="{:.2f}", base=True: (
+    number = lambda v, fmt: fmt(v) if np.isfinite(v) else "diverged"
+    arrow = lambda a, b, fmt=fixed, base=True: (
         (number(a, fmt) + " → " if base else "") + number(b, fmt))
     rate = lambda lr, chosen, n: f"{lr:g}" + (
         " (not in this run)" if not n else " (the cell's choice)" if lr == chosen else
@@ -354,15 +355,15 @@ def ablations(table: pd.DataFrame) -> pd.DataFrame:
         "rate": [rate(*r) for r in zip(table["lr"], table["chosen_lr"], table["cell_runs"])],
         "test error: cell → ablated": [arrow(a, b, base=h) for a, b, h in
                                        zip(table["test_error_base"], table["test_error"], has)],
-        "difference (noise sd)": ["" if d != d else f"{d:+.2f}" + ("" if n != n else f" ({n:.2f})")
+        "difference (noise sd)": ["" if d != d else signed(d) + ("" if n != n else f" ({fixed(n)})")
                                   for d, n in zip(table["difference"], table["noise_sd"])],
         "effect": table["effect"],
-        "ours − paper": ["" if p != p else arrow(a, b, "{:+.2f}", h) for a, b, p, h in
+        "ours − paper": ["" if p != p else arrow(a, b, signed, h) for a, b, p, h in
                          zip(table["gap_base"], table["gap"], table["paper"], has)],
         "valid error": [arrow(a, b, base=h) for a, b, h in
                         zip(table["valid_error_base"], table["valid_error"], has)],
-        "exact sparsity": [arrow(a, b, "{:.1f}%", h) for a, b, h in
+        "exact sparsity": [arrow(a, b, lambda v: f"{fixed(v, 1)}%", h) for a, b, h in
                            zip(table["sparsity_base"], table["sparsity"], has)],
-        "best epoch": [arrow(a, b, "{:.0f}", h) for a, b, h in
+        "best epoch": [arrow(a, b, lambda v: fixed(v, 0), h) for a, b, h in
                        zip(table["best_epoch_base"], table["best_epoch"], has)],
         "stopped": table["stopped"]})
