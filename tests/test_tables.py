@@ -460,6 +460,18 @@ def test_pretraining_table_exact_values(pretrained):
     assert len(histories["mnist/tanh/lr0.01/seed1"]) == 9
 
 
+def test_a_stack_whose_every_seed_diverged_shows_so_not_nan(tmp_path):
+    write_pretrain(tmp_path, dead_units=[356, 286, 163])
+    write_pretrain(tmp_path, activation="tanh", lr=1.0, diverged="layer 1 blew up",
+                   **{key: None for key in ("recon_loss", "valid_recon_loss", "sparsity_pct",
+                                            "sparsity_pct_mean", "dead_units", "mean_activation")})
+    view = views.pretraining(tables.pretraining_table(collect_pretraining(tmp_path)))
+    by = view.set_index("activation")
+    assert by.loc["rectifier", "dead units per layer"] == "356 / 286 / 163"
+    assert by.loc["tanh", "code sparsity %, all layers"] == "diverged"
+    assert by.loc["tanh", "dead units per layer"] == ""
+
+
 @pytest.mark.parametrize("key,value,named", [
     ("recon_loss", [60.0, float("nan"), 20.0], r"recon_loss\[1\]"),
     ("noise", float("inf"), "noise"),

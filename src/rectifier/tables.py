@@ -217,7 +217,9 @@ def pretraining_table(pre: pd.DataFrame) -> pd.DataFrame:
     """Per (data set, activation) pre-trained: seeds, each layer's final reconstruction cost
     (mean ± sd over seeds), the exact sparsity of each layer's codes on the validation set and
     its dead units, zero on every validation example (means), and the wall time per job (mean).
-    A first-layer unit dead on every training input gets no gradient in fine-tuning either."""
+    (Dead on the validation set is a proxy: a first-layer unit zero on every training input would
+    get no gradient in fine-tuning either, and the fine-tuned networks' dead units are counted on
+    the test set, in the sparsity table.)"""
     n_layers = int(pre["n_layers"].max())
     rows = []
     for (dataset, activation, _), g in groups(pre):

@@ -222,9 +222,12 @@ def pretraining(pt: pd.DataFrame) -> pd.DataFrame:
     for i in layers:
         view[f"code sparsity %, layer {i}"] = ["" if m != m else fixed(m, 1)
                                                for m in pt[f"sparsity_l{i}_mean"]]
-    view["code sparsity %, all layers"] = [fixed(m, 1) for m in pt["sparsity_mean"]]
-    view["dead units per layer"] = [" / ".join(fixed(v, 0) if v == v else "" for v in values)
-                                    for values in zip(*(pt[f"dead_l{i}_mean"] for i in layers))]
+    diverged = [m != m for m in pt["sparsity_mean"]]     # every seed's stack: no codes measured
+    view["code sparsity %, all layers"] = ["diverged" if d else fixed(m, 1)
+                                           for d, m in zip(diverged, pt["sparsity_mean"])]
+    view["dead units per layer"] = [
+        "" if d else " / ".join(fixed(v, 0) if v == v else "" for v in values)
+        for d, *values in zip(diverged, *(pt[f"dead_l{i}_mean"] for i in layers))]
     view["wall time per job"] = [seconds(s) for s in pt["wall_time_mean"]]
     return view
 
