@@ -158,9 +158,14 @@ def test_table1_exact_values(results):
     # 90% interval of the difference: -0.23 ± t(0.95, 2) * 0.2 / sqrt(3), wider than the
     # default margin 0.5 on the low side, and the 95% one holds 0: undecided
     assert r["diff_ci90_low"] == pytest.approx(-0.23 - 2.919986 * 0.2 / math.sqrt(3))
+    assert r["diff_ci95_high"] == pytest.approx(-0.23 + 4.302653 * 0.2 / math.sqrt(3))
     assert r["margin"] == 0.5 and r["verdict"] == "inconclusive"
-    # 95% t interval: 1.2 ± 4.3027 * 0.2 / sqrt(3)
+    # 95% t interval: 1.2 ± 4.3027 * 0.2 / sqrt(3), the difference's shifted by the paper's
     assert r["ci95_high"] - r["test_error_mean"] == pytest.approx(4.302653 * 0.2 / math.sqrt(3))
+    assert r["ci95_low"] - r["paper"] == pytest.approx(r["diff_ci95_low"])
+    shown = views.table1(t1.reset_index()).set_index(["data set", "activation"])
+    assert shown.loc[("mnist", "rectifier"), "difference (90% CI; 95% CI)"] == (
+        "-0.23 [-0.57, +0.11]; [-0.73, +0.27]")
 
     tanh = t1.loc[("mnist", "tanh")]
     assert tanh["paper"] == 1.57 and tanh["verdict"] == "not reproduced"

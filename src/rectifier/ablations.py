@@ -34,9 +34,10 @@ DEFAULTS = ROOT / "params.yaml"
 Z = 2.0   # an effect: |difference| > Z sd of a difference of two single runs (about 95%)
 EFFECT_RULE = (f"An effect is a difference larger than {Z:g} sd of the difference of two single "
                "runs of the cell, sqrt(2) × the sd over seeds of its chosen rate's runs (floored "
-               "at one run's binomial standard error, as in Table 1); a smaller one is within "
-               "seed noise. A job that continues the cell's own job (a longer budget) shares its "
-               "first epochs with it, so for it the rule is conservative.")
+               "at one run's binomial standard error, as in Table 1; a cell with one seed has "
+               "that floor alone); a smaller one is within seed noise. A job that continues the "
+               "cell's own job (a longer budget) shares its first epochs with it, so for it the "
+               "rule is conservative.")
 
 
 class Change(NamedTuple):

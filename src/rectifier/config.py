@@ -6,6 +6,7 @@ before any job starts, with a message that names the key and what is allowed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -149,6 +150,10 @@ class Params:
         stacks = cells * jobs(self.pretraining_rates) if "dae" in self.pretraining else 0
         return cells * len(self.pretraining) * len(self.sweep_points) * jobs(
             self.learning_rates), stacks
+
+    def cells(self) -> list[tuple[str, str, str]]:
+        """Table 1's cells the run makes: (data set, activation, pre-training)."""
+        return list(itertools.product(self.datasets, self.activations, self.pretraining))
 
     def hidden_for(self, dataset: str) -> tuple[int, ...]:
         """Hidden layer sizes for a data set: its override if any, else the default."""

@@ -53,19 +53,23 @@ def margin(margins: Mapping[str, float], dataset: str) -> float:
     return float(margins.get(dataset, margins["default"]))
 
 
+CI_COLUMNS = ("diff_ci90_low", "diff_ci90_high", "diff_ci95_low", "diff_ci95_high")
+
+
 def _side(g: pd.DataFrame) -> verdicts.Side:
     """A configuration's selected runs as the verdict rule sees them."""
     return verdicts.Side(tuple(g["test_error_pct"].to_numpy(float)), int(g["n_test"].min()))
 
 
 def _verdict_columns(result: verdicts.Verdict | None) -> dict:
-    """The verdict and the 90% interval it rests on (NaN where there is none)."""
+    """The verdict and the intervals it rests on: 90% for reproduced, 95% for not reproduced
+    (NaN where there is none)."""
     if result is None:
-        return {"margin": math.nan, "diff_ci90_low": math.nan, "diff_ci90_high": math.nan,
+        return {"margin": math.nan, **dict.fromkeys(CI_COLUMNS, math.nan),
                 "verdict": VERDICT_NO_FIGURE}
     text = result.verdict + (f" ({result.reason})" if result.reason else "")
-    return {"margin": result.margin, "diff_ci90_low": result.ci90[0],
-            "diff_ci90_high": result.ci90[1], "verdict": text}
+    return {"margin": result.margin, **dict(zip(CI_COLUMNS, (*result.ci90, *result.ci95))),
+            "verdict": text}
 
 
 def _ci95(g: pd.DataFrame) -> tuple[float, float, float]:
@@ -143,8 +147,8 @@ def comparisons(runs: pd.DataFrame,
                                        margins)})
     return pd.DataFrame(rows, columns=[
         "dataset", "pretraining", "a", "b", "n_seeds_a", "n_seeds_b", "difference",
-        "difference_sd", "paper_difference", "paper_provisional", "margin", "diff_ci90_low",
-        "diff_ci90_high", "verdict"])
+        "difference_sd", "paper_difference", "paper_provisional", "margin", *CI_COLUMNS,
+        "verdict"])
 
 
 def pretraining_effect(runs: pd.DataFrame,
@@ -169,7 +173,7 @@ def pretraining_effect(runs: pd.DataFrame,
     return pd.DataFrame(rows, columns=[
         "dataset", "activation", "n_seeds_dae", "n_seeds_none", "test_error_dae",
         "test_error_none", "difference", "difference_sd", "paper_difference",
-        "paper_provisional", "margin", "diff_ci90_low", "diff_ci90_high", "verdict"])
+        "paper_provisional", "margin", *CI_COLUMNS, "verdict"])
 
 
 def sparsity(runs: pd.DataFrame) -> pd.DataFrame:

@@ -63,7 +63,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            margins: Mapping[str, float] = tbl.DEFAULT_MARGINS,
            ablations: pd.DataFrame | None = None,
            shared: Mapping[str, Iterable[str]] | None = None,
-           planned: tuple[int, int] | None = None) -> dict:
+           planned: tuple[int, int] | None = None,
+           planned_cells: Iterable[tuple[str, str, str]] = ()) -> dict:
     """Write out_dir/report.md, out_dir/report.html and out_dir/figures/*.png.
 
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
@@ -73,7 +74,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     `shared` names, per other published run, the job folders that are its jobs too: the Compute
     section counts their core-hours apart.
     `ablations` (rectifier.ablations.table) adds the Ablations section. `planned` (Params.planned:
-    training jobs, stacks) says how far the run has come.
+    training jobs, stacks) says how far the run has come; Table 1 lists the `planned_cells`
+    (Params.cells) with no finished job as not run yet.
     Returns {"markdown": path, "html": path, "figures": [paths]}.
     """
     out_dir = Path(out_dir)
@@ -151,8 +153,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "with each other only.")
     # The paper's rows that cannot be run belong in a report on the paper's data sets only.
     papers = any(paper.in_paper(d) for d in runs["dataset"])
-    doc.table(pd.concat([views.table1(t1), *([views.unavailable()] if papers else [])],
-                        ignore_index=True))
+    doc.table(pd.concat([views.table1(t1), views.not_run(planned_cells, t1),
+                         *([views.unavailable()] if papers else [])], ignore_index=True))
     if papers:
         doc.para("NISTP's rows stay with the paper's figures: the data set was never made "
                  "public. Nor were the OpenTable reviews of the paper's Table 2.")
@@ -348,4 +350,6 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
                   margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations,
-                  title=title, shared=shared, planned=params.planned() if params and progress else None)
+                  title=title, shared=shared,
+                  planned=params.planned() if params and progress else None,
+                  planned_cells=params.cells() if params and progress else ())

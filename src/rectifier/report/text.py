@@ -15,8 +15,8 @@ def verdict_text(margins: pd.Series) -> str:
             + (f" (here {shown} points)" if shown else "") + ": reproduced when the 90% "
             "interval of the difference lies "
             "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
-            f"inconclusive otherwise, and with fewer than {MIN_SEEDS} seeds. The interval is "
-            "Student-t on "
+            f"inconclusive otherwise, and with fewer than {MIN_SEEDS} seeds (both intervals "
+            "shown beside each difference, 90% first). The intervals are Student-t on "
             "our seeds, the paper's figure taken as fixed, and our per-seed sd floored at the "
             "binomial standard error of one test error on the test set's size.")
 

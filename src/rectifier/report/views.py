@@ -12,6 +12,7 @@ import pandas as pd
 from rectifier import paper
 from rectifier.rounding import fixed, signed
 from rectifier.runs import threads
+from rectifier.tables import CI_COLUMNS
 from rectifier.wording import PAPER_RATES, count, distinct, rates_tried, span
 
 OPTIONAL_PROTOCOL = {"max_epochs": "max epochs", "patience": "early-stopping patience (epochs)",
@@ -44,23 +45,43 @@ def table1(t1: pd.DataFrame) -> pd.DataFrame:
         "min–max": [f"{fixed(a)}–{fixed(b)}"
                     for a, b in zip(t1["test_error_min"], t1["test_error_max"])],
         "paper": [paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
-        "difference (90% CI)": [difference(d, lo, hi) for d, lo, hi in
-                                zip(t1["difference"], t1["diff_ci90_low"], t1["diff_ci90_high"])],
+        DIFFERENCE: [difference(d, *ci) for d, *ci in
+                     zip(t1["difference"], *(t1[c] for c in CI_COLUMNS))],
         "verdict": t1["verdict"]})
 
 
-def difference(d: float, low: float, high: float) -> str:
-    """A difference with the 90% interval the verdict rests on, where there is one."""
+DIFFERENCE = "difference (90% CI; 95% CI)"
+
+
+def difference(d: float, low90: float, high90: float, low95: float, high95: float) -> str:
+    """A difference with the intervals the verdict rests on, where there are: the 90% one for
+    reproduced, the 95% one for not reproduced."""
     if d != d:
         return ""
-    return signed(d) + ("" if low != low else f" [{signed(low)}, {signed(high)}]")
+    return signed(d) + ("" if low90 != low90 else f" [{signed(low90)}, {signed(high90)}]; "
+                        f"[{signed(low95)}, {signed(high95)}]")
+
+
+def not_run(cells: Iterable[tuple[str, str, str]], t1: pd.DataFrame) -> pd.DataFrame:
+    """Table 1's rows for the (data set, activation, pre-training) cells the run plans but has no
+    finished selected job for yet: listed, not left out."""
+    done = set(zip(t1["dataset"], t1["activation"], t1["pretraining"]))
+    rows = []
+    for d, a, p in cells:
+        if (d, a, p) not in done:
+            fig = paper.test_error(d, a, p)
+            rows.append({"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
+                         "ours: mean ± sd": "not run yet", "95% CI": "", "min–max": "",
+                         "paper": paper_cell(fig.value, fig.provisional) if fig else "none",
+                         DIFFERENCE: "", "verdict": "not run yet"})
+    return pd.DataFrame(rows)
 
 
 def unavailable() -> pd.DataFrame:
     """Table 1's rows for the paper's data sets that cannot be had: kept, marked, not dropped."""
     rows = [{"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
              "ours: mean ± sd": "not available", "95% CI": "", "min–max": "",
-             "paper": paper_cell(fig.value, fig.provisional), "difference (90% CI)": "",
+             "paper": paper_cell(fig.value, fig.provisional), DIFFERENCE: "",
              "verdict": f"not available ({paper.unavailable(d)})"}
             for (d, a, p), fig in paper.TABLE1.items() if paper.unavailable(d)]
     return pd.DataFrame(rows)
@@ -186,11 +207,11 @@ def pretraining_effect(effect: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_columns(table: pd.DataFrame) -> dict:
-    """Ours minus the paper's difference, its 90% interval, and the verdict."""
-    return {"ours − paper's (90% CI)": [
-                difference(d - p, lo, hi) for d, p, lo, hi in
-                zip(table["difference"], table["paper_difference"], table["diff_ci90_low"],
-                    table["diff_ci90_high"])],
+    """Ours minus the paper's difference, its 90% and 95% intervals, and the verdict."""
+    return {f"ours − paper's {DIFFERENCE[len('difference '):]}": [
+                difference(d - p, *ci) for d, p, *ci in
+                zip(table["difference"], table["paper_difference"],
+                    *(table[c] for c in CI_COLUMNS))],
             "verdict": table["verdict"]}
 
 
@@ -281,26 +302,27 @@ def protocol(runs: pd.DataFrame, lrs: pd.DataFrame) -> pd.DataFrame:
 
 def compute(runs: pd.DataFrame, pre: pd.DataFrame | None,
             shared: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
-    """Where and how long the jobs ran: wall time (runs.collect counts every process of a
-    resumed job) and core-hours; of them, those of the jobs `shared` names (folders) as another
-    published run's, by run."""
+    """Where and how long the jobs ran: each job's wall-clock time summed (runs.collect counts
+    every process of a resumed job; the run's elapsed time is not recorded) and core-hours; of
+    them, those of the jobs `shared` names (folders) as another published run's, by run."""
     wall = runs["wall_time_s"]
     device_names = [f"{d}: {n}" if isinstance(n, str) else d
                     for d, n in zip(runs["device"], runs["device_name"])]
     rows = [("device", distinct(device_names)),
-            ("total wall time", seconds(wall.sum())),
+            ("summed job time (wall clock)", seconds(wall.sum())),
             ("per run: mean / min / max", " / ".join(seconds(x) for x in
                                                      (wall.mean(), wall.min(), wall.max())))]
     if runs["dataset"].nunique() > 1:
-        rows += [(f"total wall time, {d}", seconds(wall[g.index].sum()))
+        rows += [(f"summed job time, {d}", seconds(wall[g.index].sum()))
                  for d, g in runs.groupby("dataset", sort=False)]
     core_s = (wall * threads(runs)).sum()
     if pre is not None:
         pre_wall = pre["wall_time_s"]
-        rows.append(("pre-training: jobs, total wall time", f"{len(pre)}, {seconds(pre_wall.sum())}"))
+        rows.append(("pre-training: jobs, summed job time", f"{len(pre)}, {seconds(pre_wall.sum())}"))
         core_s += (pre_wall * threads(pre)).sum()
-    rows.append(("compute used", f"{fixed(core_s / 3600)} core-hours (each job's time × its torch "
-                 "threads)"))
+    rows.append(("compute used", f"{fixed(core_s / 3600)} core-hours (each job's wall-clock time × "
+                 "its torch threads; time a job sat paused or slowed by other work on its machine "
+                 "counts too, so this bounds the compute from above)"))
     jobs = pd.concat([runs, pre]) if pre is not None else runs
     folders = [Path(d).resolve() for d in jobs["run_dir"]]
     for run, shares in (shared or {}).items():
