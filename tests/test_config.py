@@ -9,6 +9,15 @@ def test_project_params_load_typed():
     params = load(ROOT / "params.yaml")
     assert params.train.minibatch == 10 and params.train.l1 == 0.001
     assert params.hidden_for("digits") == (1000, 1000, 1000)
+    assert params.sparsity_margin == 5.0
+
+
+def test_a_params_file_without_a_sparsity_margin_judges_with_the_default():
+    """Published runs' params.yaml files predate verdicts.sparsity_margin."""
+    raw = tiny_raw()
+    raw["verdicts"].pop("sparsity_margin", None)
+    assert Params.from_dict(raw).sparsity_margin == 5.0
+    assert Params.from_dict(tiny_raw(verdicts__sparsity_margin=2.5)).sparsity_margin == 2.5
 
 
 @pytest.mark.parametrize("dotted, value, expected", [
@@ -18,6 +27,7 @@ def test_project_params_load_typed():
     ("device", "tpu", "device: 'tpu' is not one of ['auto', 'cpu', 'cuda']"),
     ("datasets", ["cifar100"], "datasets[0]: unknown data set 'cifar100'"),
     ("seeds", [], "seeds: [] should be non-empty"),
+    ("verdicts.sparsity_margin", 0, "verdicts.sparsity_margin: 0 is less than or equal to"),
     ("tracking.uri", "http://jobs:secret@127.0.0.1:5000", "tracking.uri carries credentials"),
     ("outputs", "/srv/runs", "outputs: '/srv/runs' is not a folder inside the project"),
     ("outputs", "experiments/../..", "outputs: 'experiments/../..' is not a folder inside"),

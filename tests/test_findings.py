@@ -29,7 +29,7 @@ def loaded(comparisons=(), effect=(), sparsity=()):
                 "dataset", "activation", "difference", "paper_difference", "paper_provisional",
                 "verdict"]),
             "sparsity": pd.DataFrame(list(sparsity), columns=[
-                "dataset", "activation", "pretraining", "sparsity_mean"])}
+                "dataset", "activation", "pretraining", "sparsity_mean", "sparsity_sd", "verdict"])}
 
 
 def verdicts(comparisons=(), effect=()):
@@ -77,8 +77,10 @@ def test_finding_2_needs_all_three_cells():
     assert row[3] == "+0.04 (?); +0.03 (?); gain +0.23"      # provisional figures marked
 
 
-def test_finding_3_sets_our_exact_sparsity_beside_the_papers():
+def test_finding_3_sets_our_exact_sparsity_beside_the_papers_with_its_verdict():
     rows = findings(loaded(sparsity=[{"dataset": "mnist", "activation": "rectifier",
-                                      "pretraining": "none", "sparsity_mean": 85.04}]))
-    assert [(r[0], r[2], r[3]) for r in rows] == [(3, "85.0%", "83.4%")]
+                                      "pretraining": "none", "sparsity_mean": 85.04,
+                                      "sparsity_sd": 1.41, "verdict": "inconclusive"}]))
+    assert [r[:5] for r in rows] == [(3, "83.4% of the rectifier's hidden activations are exact "
+                                      "zeros", "85.0 ± 1.4%", "83.4%", "inconclusive")]
     assert findings(loaded()) == []

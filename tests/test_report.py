@@ -365,7 +365,8 @@ def test_the_headline_judges_the_papers_cells_and_claims_first(rendered):
                      r"softplus\]\(#the-papers-comparisons-of-activations\) +\| [^|]+\| [^|]+\|"
                      r" inconclusive \(1 seed; a verdict needs 3\)", headline)
     assert re.search(r"\| \[mnist, finding 3: 83\.4% of the rectifier's hidden activations are "
-                     r"exact zeros\]\(#exact-sparsity\)\s+\|\s+85\.0%\s+\|\s+83\.4%\s+\|", headline)
+                     r"exact zeros\]\(#exact-sparsity\)\s+\|\s+85\.0 ± 0\.0%\s+\|\s+83\.4%\s+\|\s+"
+                     r"reproduced", headline)
     assert "finding 2" not in headline and "exact sparsity %" not in headline
     assert "Every configuration here ran one learning rate, 0.01, not the rate" in headline
     assert "**Contents:** [Headline](#headline) · [Runs](#runs)" in md

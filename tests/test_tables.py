@@ -234,6 +234,13 @@ def test_sparsity_exact_values(results):
     assert (r["dead_l1"], r["dead_l2"], r["dead_l3"]) == (0, 1, 2)
     assert r["paper"] == 83.4
     assert r["difference"] == pytest.approx(r["sparsity_mean"] - 83.4)
+    # judged as a cell: seeds at 85, 85.67, 86.33 (sd 2/3), +2.27 [+1.14, +3.39] within the
+    # default margin of 5 points; outside a margin of 0.5 at 95% too; undecided at 2
+    assert r["diff_ci90_high"] == pytest.approx(r["difference"] + 2.919986 * (2 / 3) / math.sqrt(3))
+    assert r["margin"] == 5.0 and r["verdict"] == "reproduced"
+    judged = lambda margin: tables.sparsity(collect(results), margin).set_index(
+        ["dataset", "activation"]).loc[("mnist", "rectifier"), "verdict"]
+    assert (judged(0.5), judged(2.0)) == ("not reproduced", "inconclusive")
     assert math.isnan(sp.loc[("mnist", "tanh"), "paper"])      # paper's figure: rectifier only
     assert math.isnan(sp.loc[("mnist", "softplus"), "sparsity_sd"])
     d = sp.loc[("digits", "rectifier")]

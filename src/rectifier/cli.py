@@ -152,7 +152,8 @@ def _tables(params, args) -> None:
     from . import tables
     from .runs import collect, load_histories
     runs = collect(args.runs)
-    tables.write(tables.build(runs, params.margins), args.out, args.summary)
+    tables.write(tables.build(runs, params.margins, params.sparsity_margin), args.out,
+                 args.summary)
     if args.plots:
         tables.write_plots(runs, load_histories(runs), args.plots)
 

@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from . import atomic, paper
+from .verdicts import SPARSITY_MARGIN
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "params.schema.yaml"
@@ -82,6 +83,7 @@ class Params:
     train: Train
     pretrain: Pretrain
     margins: dict[str, float]           # verdicts.margin: data set (or "default") -> points
+    sparsity_margin: float              # verdicts.sparsity_margin: points of exact sparsity
     selection_seeds: str                # selection.seeds: all | first
     device: str
     tracking: Tracking
@@ -104,6 +106,7 @@ class Params:
                            "label_fraction": _rates(raw["train"].get("label_fraction", 1.0))}),
             pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"])}),
             margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
+            sparsity_margin=float(raw["verdicts"].get("sparsity_margin", SPARSITY_MARGIN)),
             selection_seeds=raw.get("selection", {"seeds": "all"})["seeds"],
             device=raw["device"],
             tracking=Tracking(**raw["tracking"]),

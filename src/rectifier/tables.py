@@ -176,10 +176,13 @@ def pretraining_effect(runs: pd.DataFrame,
         "paper_provisional", "margin", *CI_COLUMNS, "verdict"])
 
 
-def sparsity(runs: pd.DataFrame) -> pd.DataFrame:
+def sparsity(runs: pd.DataFrame,
+             sparsity_margin: float = verdicts.SPARSITY_MARGIN) -> pd.DataFrame:
     """Exact sparsity (% of test-set hidden activations exactly zero) per layer and overall,
-    dead units per layer (mean over seeds), beside the paper's average for rectifier rows;
-    selected learning rates only."""
+    dead units per layer (mean over seeds), beside the paper's average for rectifier rows and
+    judged against it as a Table 1 cell is, with `sparsity_margin` in points (each seed's sd
+    floored at the binomial standard error over its test set's hidden activations, which is
+    tiny); selected learning rates only."""
     n_layers = int(runs["n_layers"].max())
     rows = []
     for (dataset, activation, pretraining), g in groups(selected_runs(runs)):
@@ -197,6 +200,10 @@ def sparsity(runs: pd.DataFrame) -> pd.DataFrame:
         published = paper.average_sparsity(dataset) if activation == "rectifier" else None
         row["paper"] = published if published is not None else math.nan
         row["difference"] = mean - published if published is not None else math.nan
+        measured = int(g["n_test"].min()) * sum(int(n) for n in str(g["hidden"].iloc[0]).split("-"))
+        side = verdicts.Side(tuple(g["sparsity_pct_mean"].to_numpy(float)), measured)
+        row.update(_verdict_columns(None if published is None else
+                                    verdicts.cell(side, published, sparsity_margin)))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -345,14 +352,14 @@ def sweeps(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(runs: pd.DataFrame,
-          margins: Mapping[str, float] = DEFAULT_MARGINS) -> dict[str, pd.DataFrame]:
-    """Every table of the reproduction, by the name write() gives its files; `margins` are
-    params.yaml's verdicts.margin. Table 1's tables judge the runs of its setting
-    (selection.table1_runs); a grid that sweeps train.l1 or train.label_fraction also gets
-    `sweeps`, every point of it."""
+def build(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS,
+          sparsity_margin: float = verdicts.SPARSITY_MARGIN) -> dict[str, pd.DataFrame]:
+    """Every table of the reproduction, by the name write() gives its files; `margins` and
+    `sparsity_margin` are params.yaml's verdicts.margin and verdicts.sparsity_margin. Table 1's
+    tables judge the runs of its setting (selection.table1_runs); a grid that sweeps train.l1
+    or train.label_fraction also gets `sweeps`, every point of it."""
     all_runs, runs = runs, table1_runs(runs)
-    built = {"table1": table1(runs, margins), "sparsity": sparsity(runs),
+    built = {"table1": table1(runs, margins), "sparsity": sparsity(runs, sparsity_margin),
              "runs": runs_table(all_runs), "learning_rates": select_lr(runs),
              "pretraining_effect": pretraining_effect(runs, margins),
              "comparisons": comparisons(runs, margins)}

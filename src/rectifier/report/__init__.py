@@ -37,6 +37,7 @@ from rectifier.selection import (
     table1_runs,
     variants,
 )
+from rectifier.verdicts import SPARSITY_MARGIN
 from rectifier.wording import count, distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
@@ -44,9 +45,10 @@ TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect", "compari
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 
 
-def _load_tables(source, runs: pd.DataFrame, margins) -> dict[str, pd.DataFrame]:
+def _load_tables(source, runs: pd.DataFrame, margins,
+                 sparsity_margin: float) -> dict[str, pd.DataFrame]:
     if source is None:
-        built = tbl.build(runs, margins)
+        built = tbl.build(runs, margins, sparsity_margin)
         return {name: built[name] for name in TABLES}
     if isinstance(source, Mapping):
         return dict(source)
@@ -61,6 +63,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            pretraining: pd.DataFrame | None = None,
            pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
            margins: Mapping[str, float] = tbl.DEFAULT_MARGINS,
+           sparsity_margin: float = SPARSITY_MARGIN,
            ablations: pd.DataFrame | None = None,
            shared: Mapping[str, Iterable[str]] | None = None,
            planned: tuple[int, int] | None = None,
@@ -70,7 +73,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
     `runs`; `deviations` are the caller's, listed before those detected from the runs.
     `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
-    `margins` (params.yaml's verdicts.margin) judge the cells when the tables are built here.
+    `margins` and `sparsity_margin` (params.yaml's verdicts) judge the cells and the exact
+    sparsity when the tables are built here.
     `shared` names, per other published run, the job folders that are its jobs too: the Compute
     section counts their core-hours apart.
     `ablations` (rectifier.ablations.table) adds the Ablations section. `planned` (Params.planned:
@@ -81,7 +85,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     out_dir = Path(out_dir)
     # Table 1's sections judge its setting; a sweep's points have a section of their own.
     all_runs, runs = runs, table1_runs(runs)
-    loaded = _load_tables(tables, all_runs, margins)
+    loaded = _load_tables(tables, all_runs, margins, sparsity_margin)
     t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
     chosen = selected_runs(runs)            # what Table 1 reports: the figures show the same
     pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
@@ -214,7 +218,13 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
              "average of the layers is shown too: the paper's 'average exact sparsity of the "
              "hidden layers' may mean either). Dead units: units zero "
              "on every test example (mean over seeds). The paper gives one average for rectifier "
-             "networks (L1 0.001), set beside our rectifier rows.")
+             "networks (L1 0.001), set beside our rectifier rows and judged by Table 1's rule "
+             "with a margin of its own"
+             + (f" ({', '.join(dict.fromkeys(f'{m:g}' for m in sp['margin'] if m == m))} points "
+                "of sparsity, params.yaml's verdicts.sparsity_margin; where a run's params.yaml "
+                "sets none, 5, a margin chosen on 2026-12-07 after the MNIST protocol run's "
+                "sparsity had been seen)" if "margin" in sp and sp["margin"].notna().any()
+                else "") + ".")
     doc.table(views.sparsity(sp))
     published = [d for d in dict.fromkeys(runs["dataset"]) if paper.average_sparsity(d)]
     doc.figure("sparsity", pngs["sparsity"],
@@ -349,7 +359,9 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   context=context, pretraining=pre,
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
-                  margins=params.margins if params else tbl.DEFAULT_MARGINS, ablations=ablations,
+                  margins=params.margins if params else tbl.DEFAULT_MARGINS,
+                  sparsity_margin=params.sparsity_margin if params else SPARSITY_MARGIN,
+                  ablations=ablations,
                   title=title, shared=shared,
                   planned=params.planned() if params and progress else None,
                   planned_cells=params.cells() if params and progress else ())

@@ -50,8 +50,7 @@ def headline(loaded: dict[str, pd.DataFrame], sections: dict[str, str],
             continue                                # finding 3 above says it
         rows.append((link(f"{r['dataset']}, {r['activation']} ({r['pretraining']}): exact "
                           "sparsity %", "sparsity"),
-                     fixed(r['sparsity_mean'], 1), fixed(r['paper'], 1),
-                     "no rule: the paper gives one figure, no spread"))
+                     fixed(r['sparsity_mean'], 1), fixed(r['paper'], 1), r["verdict"]))
     for key, experiment in (claims or {}).items():
         rows += [(link(f"{c.dataset}, {c.claim}", key), c.ours, c.paper,
                   c.verdict + ("" if c.verdict == CANNOT or not c.basis else f" ({c.basis})"))

@@ -116,7 +116,9 @@ def sparsity(sp: pd.DataFrame) -> pd.DataFrame:
         " / ".join(fixed(r[f"dead_l{i}"], 1) for i in layers if r[f"dead_l{i}"] == r[f"dead_l{i}"])
         for _, r in sp.iterrows()]
     view["paper (average)"] = ["" if p != p else fixed(p, 1) for p in sp["paper"]]
-    view["difference"] = ["" if d != d else signed(d) for d in sp["difference"]]
+    view[DIFFERENCE] = [difference(d, *ci) for d, *ci in
+                        zip(sp["difference"], *(sp[c] for c in CI_COLUMNS))]
+    view["verdict"] = ["" if p != p else v for p, v in zip(sp["paper"], sp["verdict"])]
     return view
 
 
