@@ -601,3 +601,14 @@ def test_rates_are_compared_on_the_seeds_they_all_ran(tmp_path):
     assert table.loc[0.1, "selected"] and not table.loc[0.01, "selected"]
     assert table.loc[0.1, "n_seeds"] == 3 and table.loc[0.1, "valid_error_mean"] == pytest.approx(
         (1.1 + 5.1 + 5.1) / 3)
+
+
+def test_a_pair_planned_both_ways_but_not_yet_run_is_listed_in_the_effect_of_pre_training():
+    """The run plans tanh, softplus and sigmoid with and without pre-training and the rectifier
+    without only; tanh's pair has finished: softplus's and sigmoid's rows say not run yet."""
+    planned = [("mnist", a, p) for a in ("tanh", "softplus", "sigmoid") for p in ("dae", "none")]
+    effect = pd.DataFrame({"dataset": ["mnist"], "activation": ["tanh"]})
+    rows = views.effect_not_run([*planned, ("mnist", "rectifier", "none")], effect)
+    assert list(rows["activation"]) == ["softplus", "sigmoid"]
+    assert list(rows["paper's difference"]) == ["-0.60 (?)", "none"]   # 1.17 (?) - 1.77
+    assert set(rows["verdict"]) == {"not run yet"}

@@ -198,7 +198,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "Table 1, left out when either side has a single seed. The paper's difference "
                  "is dae minus none in its Table 1; the verdict judges ours minus the paper's "
                  "with the rule of Table 1.")
-        doc.table(views.pretraining_effect(effect))
+        doc.table(pd.concat([views.pretraining_effect(effect),
+                             views.effect_not_run(planned_cells, effect)],
+                            ignore_index=True).fillna(""))
     else:
         doc.para("No (data set, activation) was run both with and without pre-training: there "
                  "is no effect of pre-training to measure.")
