@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from rectifier import paper, tables
+from rectifier import paper, report, tables
 from rectifier.names import PRETRAIN_HISTORY_COLUMNS, job_id
 from rectifier.report import views
 from rectifier.rounding import fixed, signed
@@ -131,7 +131,7 @@ def test_the_95_interval_of_seeds_that_agree_keeps_the_test_set_s_noise(tmp_path
 
 def test_a_mean_prints_alike_in_memory_and_read_back_from_its_csv(tmp_path):
     """Seeds at 1.84 and 1.85: the mean is 1.8450000000000002 in memory and 1.845 (1.84499... in
-    binary) read back from the CSV's 6 significant digits; Python's rounding printed 1.85 and
+    binary) read back from the CSV's 12 significant digits; Python's rounding printed 1.85 and
     1.84 for one quantity in one report. Both print 1.85, rounded half away from zero."""
     for seed, error in ((1, 1.84), (2, 1.85)):
         write_run(tmp_path, seed=seed, test_error=error)
@@ -144,6 +144,9 @@ def test_a_mean_prints_alike_in_memory_and_read_back_from_its_csv(tmp_path):
     assert (fixed(-1.845), signed(0.125), signed(-0.001), fixed(12345.678), fixed(2.5, 0)) == (
         "-1.85", "+0.13", "-0.00", "12345.68", "3")
     assert fixed(float("nan")) == "nan"
+    # ties beyond the 6th digit and at 4 integer digits round on the decimal text too
+    assert (fixed(60.1234565, 3), fixed(1234.125), fixed(120000.5, 0)) == (
+        "60.123", "1234.13", "120001")
 
 
 def test_table1_exact_values(results):
@@ -472,16 +475,25 @@ def test_pretraining_table_exact_values(pretrained):
     assert len(histories["mnist/tanh/lr0.01/seed1"]) == 9
 
 
-def test_a_stack_whose_every_seed_diverged_shows_so_not_nan(tmp_path):
-    write_pretrain(tmp_path, dead_units=[356, 286, 163])
-    write_pretrain(tmp_path, activation="tanh", lr=1.0, diverged="layer 1 blew up",
+def test_a_stack_whose_every_seed_diverged_shows_so_in_the_report(tmp_path):
+    """Tanh's only stack diverged, so no tanh stack is chosen: the report's Pre-training table
+    still lists it, as diverged (not nan, not left out)."""
+    stacks = tmp_path / "pretrained"
+    write_pretrain(stacks, dead_units=[356, 286, 163])
+    write_pretrain(stacks, activation="tanh", lr=1.0, diverged="layer 1 blew up",
                    **{key: None for key in ("recon_loss", "valid_recon_loss", "sparsity_pct",
                                             "sparsity_pct_mean", "dead_units", "mean_activation")})
-    view = views.pretraining(tables.pretraining_table(collect_pretraining(tmp_path)))
-    by = view.set_index("activation")
-    assert by.loc["rectifier", "dead units per layer"] == "356 / 286 / 163"
-    assert by.loc["tanh", "code sparsity %, all layers"] == "diverged"
-    assert by.loc["tanh", "dead units per layer"] == ""
+    write_run(tmp_path / "results", pretraining="dae", init="dae")
+    md = report.render_from_metrics(None, sorted(tmp_path.glob("results/**/metrics.json")),
+                                    tmp_path / "out", pretrain_metrics=sorted(
+                                        stacks.glob("**/metrics.json")))["markdown"].read_text()
+    section = md[md.index("## Pre-training"):]
+    table = section[section.index("dead units per layer"):]         # the stacks' table
+    row = lambda activation: next(line for line in table.splitlines()
+                                  if line.startswith(f"| mnist      | {activation}"))
+    assert "| 356 / 286 / 163 " in row("rectifier")
+    assert "| diverged " in row("tanh") and "nan" not in row("tanh")
+    assert "every one having diverged, is listed" in section
 
 
 @pytest.mark.parametrize("key,value,named", [
@@ -612,3 +624,12 @@ def test_a_pair_planned_both_ways_but_not_yet_run_is_listed_in_the_effect_of_pre
     assert list(rows["activation"]) == ["softplus", "sigmoid"]
     assert list(rows["paper's difference"]) == ["-0.60 (?)", "none"]   # 1.17 (?) - 1.77
     assert set(rows["verdict"]) == {"not run yet"}
+    # softplus's jobs finished both ways but no rate could be chosen on one side yet
+    ran = {("mnist", "softplus", "dae"), ("mnist", "softplus", "none")}
+    rows = views.effect_not_run(planned, effect, ran).set_index("activation")
+    assert rows.loc["softplus", "verdict"] == "no rate chosen yet"
+    assert rows.loc["sigmoid", "verdict"] == "not run yet"
+    t1 = pd.DataFrame({"dataset": ["mnist"], "activation": ["tanh"], "pretraining": ["dae"]})
+    cells = views.not_run(planned[:4], t1, ran).set_index(["activation", "pre-training"])
+    assert list(cells["verdict"]) == ["not run yet", "no rate chosen yet", "no rate chosen yet"]
+    assert cells.loc[("tanh", "none"), "paper"] == "1.57"

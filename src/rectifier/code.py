@@ -24,10 +24,10 @@ STEPS: dict[str, tuple[str, ...]] = {
     "train": _NETWORK + ("pretrain.py", "train.py", "mlflow_model.py"),
     "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py"),
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "atomic.py"),
+               "rounding.py", "atomic.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "report", "experiments.py", "ablations.py", "deviations.py", "wording.py",
-               "figures.py", "atomic.py"),
+               "figures.py", "rounding.py", "atomic.py"),
 }
 
 

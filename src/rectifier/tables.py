@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rectifier import atomic, paper, verdicts
-from rectifier.rounding import fixed
+from rectifier.rounding import CSV_FORMAT, fixed
 from rectifier.selection import (
     KEY,
     VARIANT,
@@ -181,8 +181,9 @@ def sparsity(runs: pd.DataFrame,
     """Exact sparsity (% of test-set hidden activations exactly zero) per layer and overall,
     dead units per layer (mean over seeds), beside the paper's average for rectifier rows and
     judged against it as a Table 1 cell is, with `sparsity_margin` in points (each seed's sd
-    floored at the binomial standard error over its test set's hidden activations, which is
-    tiny); selected learning rates only."""
+    floored at the binomial standard error of a proportion over the test set's examples, which
+    are what is sampled: one example's activations are not independent draws); selected
+    learning rates only."""
     n_layers = int(runs["n_layers"].max())
     rows = []
     for (dataset, activation, pretraining), g in groups(selected_runs(runs)):
@@ -200,8 +201,7 @@ def sparsity(runs: pd.DataFrame,
         published = paper.average_sparsity(dataset) if activation == "rectifier" else None
         row["paper"] = published if published is not None else math.nan
         row["difference"] = mean - published if published is not None else math.nan
-        measured = int(g["n_test"].min()) * sum(int(n) for n in str(g["hidden"].iloc[0]).split("-"))
-        side = verdicts.Side(tuple(g["sparsity_pct_mean"].to_numpy(float)), measured)
+        side = verdicts.Side(tuple(g["sparsity_pct_mean"].to_numpy(float)), int(g["n_test"].min()))
         row.update(_verdict_columns(None if published is None else
                                     verdicts.cell(side, published, sparsity_margin)))
         rows.append(row)
@@ -306,7 +306,7 @@ def write(tables: Mapping[str, pd.DataFrame], out_dir: str | Path,
     written = []
     for name, table in tables.items():
         atomic.write_text(out_dir / f"{name}.csv",
-                          table.to_csv(index=False, float_format="%.6g", na_rep=""))
+                          table.to_csv(index=False, float_format=CSV_FORMAT, na_rep=""))
         atomic.write_text(out_dir / f"{name}.md", markdown(table) + "\n")
         written += [out_dir / f"{name}.csv", out_dir / f"{name}.md"]
     metrics = Path(metrics or out_dir / "summary.json")
@@ -329,7 +329,7 @@ def write_plots(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         curves = pd.concat([histories[j] for j in group.job_id])
         mean = curves.groupby("epoch", as_index=False)["valid_error_pct"].mean()
         atomic.write_text(out_dir / "valid_error" / f"{dataset}-{activation}-{pretraining}.csv",
-                          mean.to_csv(index=False, float_format="%.6g"))
+                          mean.to_csv(index=False, float_format=CSV_FORMAT))
 
 
 def sweeps(runs: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document, anchor
 from rectifier.runs import collect, collect_pretraining, load_histories
 from rectifier.selection import (
+    KEY,
     at,
     select_lr,
     select_pretraining_lr,
@@ -157,7 +158,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "with each other only.")
     # The paper's rows that cannot be run belong in a report on the paper's data sets only.
     papers = any(paper.in_paper(d) for d in runs["dataset"])
-    doc.table(pd.concat([views.table1(t1), views.not_run(planned_cells, t1),
+    ran = set(zip(*(runs[k] for k in KEY)))             # cells with a finished job
+    doc.table(pd.concat([views.table1(t1), views.not_run(planned_cells, t1, ran),
                          *([views.unavailable()] if papers else [])], ignore_index=True))
     if papers:
         doc.para("NISTP's rows stay with the paper's figures: the data set was never made "
@@ -190,7 +192,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(HEADINGS["pretraining_effect"])
     effect = loaded["pretraining_effect"]
-    if len(effect):
+    waiting = views.effect_not_run(planned_cells, effect, ran)
+    if len(effect) or len(waiting):
         doc.para("Mean test error with pre-training (denoising auto-encoders) minus without, "
                  "for each (data set, activation) run both ways, each at its selected learning "
                  "rate: negative means pre-training helped. ± is the sd of a difference of "
@@ -198,8 +201,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
                  "Table 1, left out when either side has a single seed. The paper's difference "
                  "is dae minus none in its Table 1; the verdict judges ours minus the paper's "
                  "with the rule of Table 1.")
-        doc.table(pd.concat([views.pretraining_effect(effect),
-                             views.effect_not_run(planned_cells, effect)],
+        doc.table(pd.concat([views.pretraining_effect(effect), waiting],
                             ignore_index=True).fillna(""))
     else:
         doc.para("No (data set, activation) was run both with and without pre-training: there "
@@ -224,7 +226,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
              "with a margin of its own"
              + (f" ({', '.join(dict.fromkeys(f'{m:g}' for m in sp['margin'] if m == m))} points "
                 "of sparsity, params.yaml's verdicts.sparsity_margin; where a run's params.yaml "
-                "sets none, 5, a margin chosen on 2026-12-07 after the MNIST protocol run's "
+                f"sets none, {SPARSITY_MARGIN:g}, a margin chosen on 2026-12-07 after the MNIST "
+                "protocol run's "
                 "sparsity had been seen)" if "margin" in sp and sp["margin"].notna().any()
                 else "") + ".")
     doc.table(views.sparsity(sp))
@@ -332,7 +335,12 @@ def _pretraining_section(doc: Document, pre: pd.DataFrame, png: bytes) -> None:
              "Dead units: codes zero on every validation example (mean over seeds); the "
              "networks fine-tuned from the stacks count theirs on the test set (Exact "
              "sparsity).")
-    doc.table(views.pretraining(tbl.pretraining_table(chosen)))
+    pair = lambda f: list(zip(f["dataset"], f["activation"]))
+    unchosen = pre[[p not in set(pair(chosen)) for p in pair(pre)]]   # every stack diverged
+    if len(unchosen):
+        doc.para("An activation none of whose stacks could be chosen, every one having "
+                 "diverged, is listed with all its stacks.")
+    doc.table(views.pretraining(tbl.pretraining_table(pd.concat([chosen, unchosen]))))
     doc.figure("reconstruction", png,
                "Reconstruction cost per epoch of each layer's auto-encoder at the chosen rate, "
                "mean over seeds, one line per activation.")

@@ -62,18 +62,28 @@ def difference(d: float, low90: float, high90: float, low95: float, high95: floa
                         f"[{signed(low95)}, {signed(high95)}]")
 
 
-def not_run(cells: Iterable[tuple[str, str, str]], t1: pd.DataFrame) -> pd.DataFrame:
+NOT_RUN, NOT_CHOSEN = "not run yet", "no rate chosen yet"
+
+
+def _missing(cell: tuple[str, str, str], ran: set) -> str:
+    """Why a planned cell has no selected runs: none finished, or some finished but no rate
+    could be chosen (every rate diverged, or no seed has run every rate yet)."""
+    return NOT_CHOSEN if cell in ran else NOT_RUN
+
+
+def not_run(cells: Iterable[tuple[str, str, str]], t1: pd.DataFrame,
+            ran: Iterable[tuple[str, str, str]] = ()) -> pd.DataFrame:
     """Table 1's rows for the (data set, activation, pre-training) cells the run plans but has no
-    finished selected job for yet: listed, not left out."""
-    done = set(zip(t1["dataset"], t1["activation"], t1["pretraining"]))
+    selected job for: listed, not left out. `ran`: the cells with a finished job."""
+    done, ran = set(zip(t1["dataset"], t1["activation"], t1["pretraining"])), set(ran)
     rows = []
     for d, a, p in cells:
         if (d, a, p) not in done:
-            fig = paper.test_error(d, a, p)
+            fig, why = paper.test_error(d, a, p), _missing((d, a, p), ran)
             rows.append({"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
-                         "ours: mean ± sd": "not run yet", "95% CI": "", "min–max": "",
+                         "ours: mean ± sd": why, "95% CI": "", "min–max": "",
                          "paper": paper_cell(fig.value, fig.provisional) if fig else "none",
-                         DIFFERENCE: "", "verdict": "not run yet"})
+                         DIFFERENCE: "", "verdict": why})
     return pd.DataFrame(rows)
 
 
@@ -182,7 +192,7 @@ def compared(table: pd.DataFrame, column: str, label: str, digits: int = 2) -> d
     if seeds is None:
         return {}
     shown = lambda v, s: ("none: no seed ran every rate" if not s else
-                          ("diverged" if v == float("inf") else f"{v:.{digits}f}")
+                          ("diverged" if v == float("inf") else fixed(v, digits))
                           + (f" (seed {s[0]})" if len(s) == 1 else f" (seeds {', '.join(s)})"))
     return {f"{label}, {SEEDS_COMPARED}": [shown(v, s) for v, s in zip(table[column], seeds)]}
 
@@ -208,22 +218,25 @@ def pretraining_effect(effect: pd.DataFrame) -> pd.DataFrame:
         **comparison_columns(effect)})
 
 
-def effect_not_run(cells: Iterable[tuple[str, str, str]], effect: pd.DataFrame) -> pd.DataFrame:
+def effect_not_run(cells: Iterable[tuple[str, str, str]], effect: pd.DataFrame,
+                   ran: Iterable[tuple[str, str, str]] = ()) -> pd.DataFrame:
     """The effect of pre-training's rows for the (data set, activation) the run plans both ways
-    but has not finished both ways yet: listed, not left out."""
-    cells = list(cells)
+    but has no selected jobs for both ways: listed, not left out. `ran` as not_run's."""
+    cells, ran = list(cells), set(ran)
     done = set(zip(effect["dataset"], effect["activation"]))
     rows = []
     for d, a in dict.fromkeys((d, a) for d, a, _ in cells):
         if (d, a, "dae") in cells and (d, a, "none") in cells and (d, a) not in done:
             dae, none = paper.test_error(d, a, "dae"), paper.test_error(d, a, "none")
+            why = [_missing((d, a, p), ran) for p in ("dae", "none")]
+            why = NOT_RUN if NOT_RUN in why else NOT_CHOSEN
             rows.append({"data set": d, "activation": a, "n seeds (dae / none)": "",
-                         "with pre-training": "not run yet", "without": "",
+                         "with pre-training": why, "without": "",
                          "difference ± sd": "",
                          "paper's difference": paper_cell(dae.value - none.value, dae.provisional
                                                           or none.provisional, signed=True)
                          if dae and none else "none",
-                         "verdict": "not run yet"})
+                         "verdict": why})
     return pd.DataFrame(rows)
 
 
