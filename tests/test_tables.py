@@ -548,6 +548,25 @@ def test_a_diverged_rate_is_never_selected_and_every_table_still_renders(tmp_pat
     assert "diverged (1 of 2 seeds)" in set(view["valid error: mean ± sd"])
 
 
+def test_a_seed_that_diverges_at_the_rate_seed_1_chose_is_shown_and_judged_so(tmp_path):
+    """selection.seeds first: seed 1 chooses 0.01 over 0.1, seeds 2 to 4 run 0.01 and seed 4
+    diverges there. Table 1 says so (not 'nan'), and so do the verdicts that read the cell."""
+    write_run(tmp_path, seed=1, lr=0.1, test_error=2.5, valid_error_pct=2.5)
+    for seed in (1, 2, 3):
+        write_run(tmp_path, seed=seed, lr=0.01, test_error=1.5 + seed / 10)
+        write_run(tmp_path, activation="tanh", seed=seed, lr=0.01, test_error=1.6)
+    write_run(tmp_path, seed=4, lr=0.01, **DIVERGED)
+    built = tables.build(collect(tmp_path))
+    r = built["table1"].set_index("activation").loc["rectifier"]
+    assert (r["n_seeds"], r["n_diverged"]) == (4, 1)
+    assert (r["test_error_min"], r["test_error_max"]) == (1.6, 1.8)   # the seeds that finished
+    assert r["verdict"] == "inconclusive (1 of 4 seeds diverged at the chosen rate)"
+    shown = views.table1(built["table1"]).set_index("activation").loc["rectifier"]
+    assert (shown["ours: mean ± sd"], shown["min–max"]) == ("diverged (1 of 4 seeds)", "1.60–1.80")
+    versus = built["comparisons"].iloc[0]
+    assert versus["verdict"] == "inconclusive (1 of 4 seeds diverged at the chosen rate)"
+
+
 @pytest.mark.parametrize("reason,complaint", [("", "'diverged' must be null or the reason"),
                                               (None, "'test_error_pct' must be a number")])
 def test_a_diverged_run_must_say_why(tmp_path, reason, complaint):

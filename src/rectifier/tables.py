@@ -84,6 +84,11 @@ def _ci95(g: pd.DataFrame) -> tuple[float, float, float]:
     return mean, sd, float(t.ppf(0.975, len(g) - 1) * floored / math.sqrt(len(g)))
 
 
+def _finite(values: np.ndarray, how) -> float:
+    values = values[np.isfinite(values)]
+    return float(how(values)) if len(values) else math.nan
+
+
 def table1(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
     """Test error (%) per configuration over the seeds of its selected learning rate, beside the
     paper's Table 1, with the verdict of rectifier.verdicts.cell. The 95% interval of the mean
@@ -97,9 +102,11 @@ def table1(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS) -
         fig = paper.test_error(dataset, activation, pretraining)
         rows.append({
             "dataset": dataset, "activation": activation, "pretraining": pretraining,
-            "n_seeds": len(errors), "test_error_mean": mean, "test_error_sd": sd,
+            "n_seeds": len(errors), "n_diverged": int(np.isnan(errors).sum()),
+            "test_error_mean": mean, "test_error_sd": sd,
             "ci95_low": max(mean - half, 0.0), "ci95_high": min(mean + half, 100.0),
-            "test_error_min": float(errors.min()), "test_error_max": float(errors.max()),
+            # over the seeds that did not diverge (NaN where none)
+            "test_error_min": _finite(errors, np.min), "test_error_max": _finite(errors, np.max),
             "paper": fig.value if fig else math.nan,
             "paper_provisional": bool(fig and fig.provisional),
             "difference": mean - fig.value if fig else math.nan,
@@ -197,7 +204,9 @@ def sparsity(runs: pd.DataFrame,
         # "Average exact sparsity of the hidden layers" may also mean the layers' plain average;
         # it differs from the per-unit one (sparsity_mean) where widths differ (NORB).
         per_layer = g.filter(regex=r"^sparsity_pct_l\d+$").to_numpy(float)
-        row["layer_average"] = float(np.nanmean(per_layer, axis=1).mean())
+        # per run over the layers it has (NaN columns: fewer layers); a diverged run has none
+        per_run = [_finite(r, np.mean) for r in per_layer]
+        row["layer_average"] = float(np.mean(per_run))
         published = paper.average_sparsity(dataset) if activation == "rectifier" else None
         row["paper"] = published if published is not None else math.nan
         row["difference"] = mean - published if published is not None else math.nan

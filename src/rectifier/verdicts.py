@@ -111,10 +111,18 @@ def _judge(difference: float, se: float, dof: float, margin: float) -> Verdict:
 
 
 def _too_few(difference: float, margin: float, sides: tuple[Side, ...]) -> Verdict | None:
+    """Inconclusive, and why, where a side has a seed that diverged at its chosen rate (no error:
+    NaN; with selection.seeds `first` the later seeds run the rate seed 1 chose) or too few
+    seeds; else None."""
+    nan = (math.nan, math.nan)
+    for s in sides:
+        lost = int(np.isnan(s.errors).sum())
+        if lost:
+            return Verdict(INCONCLUSIVE, math.nan, nan, nan, margin,
+                           f"{lost} of {len(s.errors)} seeds diverged at the chosen rate")
     fewest = min(len(s.errors) for s in sides)
     if fewest >= MIN_SEEDS:
         return None
-    nan = (math.nan, math.nan)
     return Verdict(INCONCLUSIVE, difference, nan, nan, margin,
                    f"{fewest} seed{'s' if fewest != 1 else ''}; a verdict needs {MIN_SEEDS}")
 

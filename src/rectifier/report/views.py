@@ -39,10 +39,12 @@ def table1(t1: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "data set": t1["dataset"], "activation": t1["activation"],
         "pre-training": t1["pretraining"], "n seeds": t1["n_seeds"],
-        "ours: mean ± sd": [pm(m, s) for m, s in zip(t1["test_error_mean"], t1["test_error_sd"])],
+        "ours: mean ± sd": [f"diverged ({d} of {n} seeds)" if d else pm(m, s) for m, s, d, n in
+                            zip(t1["test_error_mean"], t1["test_error_sd"],
+                                t1.get("n_diverged", 0 * t1["n_seeds"]), t1["n_seeds"])],
         "95% CI": ["" if lo != lo else f"[{fixed(lo)}, {fixed(hi)}]"
                    for lo, hi in zip(t1["ci95_low"], t1["ci95_high"])],
-        "min–max": [f"{fixed(a)}–{fixed(b)}"
+        "min–max": ["" if a != a else f"{fixed(a)}–{fixed(b)}"
                     for a, b in zip(t1["test_error_min"], t1["test_error_max"])],
         "paper": [paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
         DIFFERENCE: [difference(d, *ci) for d, *ci in
