@@ -410,6 +410,9 @@ def test_a_choice_made_on_seed_1_shows_what_it_compared(tmp_path):
     assert "| 1.80 ± 0.17 " in rows["0.1"] and "| 1.60 (seed 1) " in rows["0.1"]
     assert rows["0.1"].rstrip(" |").endswith("yes")
     assert "| 1.70 (seed 1) " in rows["0.01"] and rows["0.01"].rstrip(" |").endswith("no")
+    # the test error on the same seed beside the mean over every seed the rate ran (1.70)
+    assert "| 1.70 " in rows["0.1"] and "| 1.50 (seed 1) " in rows["0.1"]
+    assert "test error, seeds that ran every rate" in md
 
 
 def test_the_seeds_compared_read_back_from_a_csv():

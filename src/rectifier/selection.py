@@ -109,18 +109,23 @@ def select_lr(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, g in groups(runs):
         by_lr, tied, compared, seeds = _choose(g, "valid_error_pct")
+        on = set(map(int, seeds.split()))
         for (lr, h), m in zip(by_lr, compared):
             valid_mean, valid_sd = mean_sd(h["valid_error_pct"].to_numpy(float))
+            # the test error on the seeds the choice compared, to read beside their validation
+            test_compared = float(h.loc[h["seed"].isin(on), "test_error_pct"].mean())
             rows.append({**dict(zip(KEY, key)), "lr": float(lr), "n_seeds": len(h),
                          "valid_error_mean": valid_mean, "valid_error_sd": valid_sd,
                          "valid_error_compared": m, "compared_seeds": seeds,
                          "test_error_mean": float(h["test_error_pct"].mean()),
+                         "test_error_compared": test_compared,
                          "diverged": int(h["valid_error_pct"].eq(math.inf).sum()),
                          "selected": bool(tied) and lr == max(tied),
                          "tied": len(tied) > 1 and lr in tied})
     return pd.DataFrame(rows, columns=KEY + ["lr", "n_seeds", "valid_error_mean",
                                              "valid_error_sd", "valid_error_compared",
-                                             "compared_seeds", "test_error_mean", "diverged",
+                                             "compared_seeds", "test_error_mean",
+                                             "test_error_compared", "diverged",
                                              "selected", "tied"])
 
 

@@ -165,6 +165,8 @@ def learning_rates(lrs: pd.DataFrame) -> pd.DataFrame:
                                                          lrs["n_seeds"])],
         **compared(lrs, "valid_error_compared", "valid error"),
         "test error: mean": ["" if m != m else fixed(m) for m in lrs["test_error_mean"]],
+        **(compared(lrs, "test_error_compared", "test error")
+           if "test_error_compared" in lrs else {}),
         "selected": _selected(lrs)})
 
 
@@ -194,7 +196,7 @@ def compared(table: pd.DataFrame, column: str, label: str, digits: int = 2) -> d
     if seeds is None:
         return {}
     shown = lambda v, s: ("none: no seed ran every rate" if not s else
-                          ("diverged" if v == float("inf") else fixed(v, digits))
+                          ("diverged" if v == float("inf") or v != v else fixed(v, digits))
                           + (f" (seed {s[0]})" if len(s) == 1 else f" (seeds {', '.join(s)})"))
     return {f"{label}, {SEEDS_COMPARED}": [shown(v, s) for v, s in zip(table[column], seeds)]}
 
