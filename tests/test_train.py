@@ -1,5 +1,6 @@
 """Training jobs through the CLI, as Snakemake runs them: results, determinism, resume, divergence."""
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -115,6 +116,26 @@ def test_a_resumed_job_s_wall_time_covers_its_earlier_processes(project):
     wall = json.loads((project / "cut/metrics.json").read_text())["wall_time_s"]
     assert seconds.sum() > last_process, "the first process's epochs should outweigh the last's"
     assert seconds.sum() <= wall <= seconds.sum() + last_process     # each epoch counted once
+
+
+def test_a_second_process_on_a_job_s_folder_is_refused_and_changes_nothing(digits):
+    """Two processes on one job would write each other's resume.pt and results: while one holds
+    the folder, a second train or pretrain into it fails at once, naming the holder."""
+    from rectifier import exclusive
+    def results():          # all but the lock file, which names whichever process holds it
+        return {p.name: p.read_bytes() for p in (digits / "run").iterdir()
+                if p.name != exclusive.LOCK}
+
+    train(digits)
+    finished = results()
+    with exclusive.held(digits / "run", "the first"):
+        again = train(digits, check=False)
+        stack = rectifier("pretrain", *JOB, "--out", "run", cwd=digits, check=False)
+        assert results() == finished
+    for refused in (again, stack):
+        assert refused.returncode == 1
+        assert f"is in use by process {os.getpid()}" in refused.stderr
+    assert "resuming from" in train(digits).stderr       # free again once the holder is done
 
 
 def test_larger_budget_extends_a_finished_run_and_a_smaller_one_restarts(digits):

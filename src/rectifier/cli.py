@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import exclusive
 from .config import ConfigError, load
 
 
@@ -107,7 +108,8 @@ def _pretrain(params, args) -> None:
     _threads(args.threads)
     lr = _rate(args.lr, params.pretraining_rates, "pretrain.lr")
     job = Job(args.dataset, args.activation, "dae", args.seed, lr, stage="pretrain")
-    run_pretraining(params, job, prepared_path(params, args.dataset), args.out)
+    with exclusive.held(args.out, job.name):
+        run_pretraining(params, job, prepared_path(params, args.dataset), args.out)
 
 
 def _train(params, args) -> None:
@@ -120,7 +122,8 @@ def _train(params, args) -> None:
                      "--label-fraction")
     job = Job(args.dataset, args.activation, args.pretraining, args.seed, lr, l1=l1,
               label_fraction=fraction)
-    run(params, job, prepared_path(params, args.dataset), args.out, args.stack)
+    with exclusive.held(args.out, job.name):
+        run(params, job, prepared_path(params, args.dataset), args.out, args.stack)
 
 
 def _rate(value: float | None, values: tuple[float, ...], key: str, option: str = "--lr") -> float:
