@@ -67,7 +67,12 @@ def test_finding_2_needs_all_three_cells():
     gain = {"dataset": "mnist", "activation": "rectifier", "difference": -0.2,
             "paper_difference": -0.23, "paper_provisional": False, "verdict": "reproduced"}
     assert verdicts(dae, [gain])[2] == "reproduced"
-    assert verdicts(dae, [{**gain, "verdict": "not reproduced"}])[2] == "not reproduced"
+    # a finding that bundles claims names the cell that fails it
+    assert verdicts(dae, [{**gain, "verdict": "not reproduced"}])[2] == \
+        "not reproduced (on the rectifier's gain)"
+    far = [comparison("tanh", 1.20, 2.20, "dae"), dae[1]]
+    assert verdicts(far, [{**gain, "verdict": "not reproduced"}])[2] == \
+        "not reproduced (on rectifier − tanh and the rectifier's gain)"
     assert verdicts(dae, [{**gain, "verdict": "inconclusive (2 seeds; a verdict needs 3)"}])[2] \
         == "inconclusive (2 seeds; a verdict needs 3)"
     assert verdicts(dae)[2] == "inconclusive (not every cell run)"

@@ -413,6 +413,9 @@ def test_a_choice_made_on_seed_1_shows_what_it_compared(tmp_path):
     # the test error on the same seed beside the mean over every seed the rate ran (1.70)
     assert "| 1.70 " in rows["0.1"] and "| 1.50 (seed 1) " in rows["0.1"]
     assert "test error, seeds that ran every rate" in md
+    # the runs are not rates x seeds (that would be 6): the Runs section says how they are made
+    assert ("4 training runs: 1 configuration (data set, activation, pre-training) × learning "
+            "rates 0.1, 0.01 × seed 1, then the selected rate alone on seeds 2, 3.") in md
 
 
 def test_the_seeds_compared_read_back_from_a_csv():

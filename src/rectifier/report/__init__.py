@@ -122,7 +122,6 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     doc.contents()
 
     doc.heading("Runs")
-    seeds = sorted(set(runs["seed"]))
     rates = f" × learning rates {learning_rates(runs['lr'])}" if runs["lr"].nunique() > 1 else ""
     tally = Counter(t1["verdict"])
     point = variants(runs)[0]
@@ -132,8 +131,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            "sweep's other points (see Sweeps). Protocol, compute, software and deviations count "
            "them all."] if len(all_runs) > len(runs) else []),
         f"{count(len(runs), 'training run')}: {count(len(t1), 'configuration')} (data set, "
-        f"activation, pre-training){rates} × {'seed' if len(seeds) == 1 else 'seeds'} "
-        f"{', '.join(map(str, seeds))}.",
+        f"activation, pre-training){rates} × {text.design(runs)}.",
         "Data sets: " + ", ".join(dict.fromkeys(runs["dataset"])) + "; activations: "
         + ", ".join(dict.fromkeys(t1["activation"])) + "; pre-training: "
         + ", ".join(dict.fromkeys(t1["pretraining"])) + ".",

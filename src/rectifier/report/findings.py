@@ -31,12 +31,15 @@ def _word(verdict: str) -> str:
     return verdict.split(" (")[0]
 
 
-def _all_of(verdicts: list[str], needed: int) -> str:
-    """Reproduced when all `needed` cells are, not when one is not; else inconclusive, with
-    the first reason a cell gives."""
+def _all_of(cells: dict[str, str], needed: int) -> str:
+    """Reproduced when all `needed` cells (name: verdict) are, not when one is not, naming it
+    (the finding bundles claims: the reader sees which failed); else inconclusive, with the
+    first reason a cell gives."""
+    verdicts = list(cells.values())
     words = [_word(v) for v in verdicts]
     if NOT_REPRODUCED in words:
-        return NOT_REPRODUCED
+        failed = [name for name, v in cells.items() if _word(v) == NOT_REPRODUCED]
+        return f"{NOT_REPRODUCED} (on {' and '.join(failed)})"
     if len(words) == needed and all(w == REPRODUCED for w in words):
         return REPRODUCED
     if len(words) < needed:
@@ -88,7 +91,9 @@ def findings(loaded: dict[str, pd.DataFrame], dataset: str = "mnist") -> list[tu
                 dae["paper_difference"], dae["paper_provisional"])),
                 *(f"gain {paper_cell(-d, p, signed=True)}" for d, p in zip(
                     gain["paper_difference"], gain["paper_provisional"]))]),
-            _all_of([*dae["verdict"], *gain["verdict"]], needed=3),
+            _all_of({**{f"rectifier − {b}": v for b, v in zip(dae["b"], dae["verdict"])},
+                     **({"the rectifier's gain": gain["verdict"].iloc[0]} if len(gain) else {})},
+                    needed=3),
             "comparisons" if len(dae) else "pretraining_effect"))
     exact = sparsity[(sparsity["dataset"] == dataset) & (sparsity["activation"] == "rectifier")
                      & (sparsity["pretraining"] == "none")]

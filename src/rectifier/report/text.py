@@ -60,3 +60,17 @@ def progress(jobs: int, stacks: int, planned_jobs: int, planned_stacks: int) -> 
     return (f"{'Complete' if done else 'In progress'}: {' and '.join(parts)} that its "
             "params.yaml plans have finished" + ("." if done else
                                                  "; every table reads the finished ones."))
+
+
+def design(runs: pd.DataFrame) -> str:
+    """Which seeds ran which rates: "seeds 1, 2, 3" when every seed ran every rate; where the
+    rate was chosen on some seeds (selection.seeds: first), those, then the others at the
+    selected rate alone: the runs are then not the product of rates and seeds."""
+    seeds = sorted(set(runs["seed"]))
+    every = runs["lr"].nunique()
+    choosing = [s for s in seeds if runs.loc[runs["seed"] == s, "lr"].nunique() == every]
+    rest = [s for s in seeds if s not in choosing]
+    listed = lambda xs: f"{'seed' if len(xs) == 1 else 'seeds'} {', '.join(map(str, xs))}"
+    if not (choosing and rest):
+        return listed(seeds)
+    return f"{listed(choosing)}, then the selected rate alone on {listed(rest)}"
