@@ -7,7 +7,8 @@ from rectifier.config import ConfigError, Params, effective_file, load
 
 def test_project_params_load_typed():
     params = load(ROOT / "params.yaml")
-    assert params.train.minibatch == 10 and params.train.l1 == 0.001
+    assert params.train.minibatch == 10
+    assert params.train.l1 == params.pretrain.l1 == {"rectifier": 0.001, "default": 0.0}
     assert params.hidden_for("digits") == (1000, 1000, 1000)
     assert params.sparsity_margin == 5.0
 
@@ -31,11 +32,31 @@ def test_a_params_file_without_a_sparsity_margin_judges_with_the_default():
     ("tracking.uri", "http://jobs:secret@127.0.0.1:5000", "tracking.uri carries credentials"),
     ("outputs", "/srv/runs", "outputs: '/srv/runs' is not a folder inside the project"),
     ("outputs", "experiments/../..", "outputs: 'experiments/../..' is not a folder inside"),
+    ("train.l1", {"relu": 0.001}, "train.l1: 'relu' is not one of ['rectifier'"),
+    ("train.l1", {"tanh": 0}, "train.l1: no penalty for ['rectifier']; give each activation"),
+    ("pretrain.l1", {"rectifier": [0.001]}, "pretrain.l1.rectifier: [0.001] is not of type 'number'"),
 ])
 def test_bad_values_name_the_key(dotted, value, expected):
     with pytest.raises(ConfigError) as err:
         Params.from_dict(tiny_raw(**{dotted.replace(".", "__"): value}))
     assert expected in str(err.value)
+
+
+def test_the_l1_penalty_per_activation():
+    """The authors' library put the penalty on the rectifier alone (shared/PAPER.md): a map
+    gives each activation its own, its family's (softplus for softplus_a3) or `default`."""
+    params = Params.from_dict(tiny_raw(
+        activations=["rectifier", "tanh", "softplus_a3"],
+        train__l1={"rectifier": [0.001, 0.01], "softplus": 0.002, "default": 0},
+        pretrain__l1={"rectifier": 0.001, "default": 0}))
+    assert params.l1_values("rectifier") == (0.001, 0.01)
+    assert params.l1_values("softplus_a3") == (0.002,)
+    assert params.l1_values("tanh") == (0.0,)
+    assert [params.pretrain_l1(a) for a in ("rectifier", "tanh")] == [0.001, 0.0]
+    assert params.sweep_points("tanh") == [(0.0, 1.0)]
+    assert params.planned()[0] == len(params.seeds) * 4       # 2 + 1 + 1 points per seed
+    one = Params.from_dict(tiny_raw(activations=["rectifier", "tanh"], train__l1=0.001))
+    assert one.l1_values("tanh") == (0.001,) and one.pretrain_l1("tanh") == 0.001
 
 
 def test_misspelled_key_lists_allowed_keys():

@@ -117,7 +117,7 @@ def _train(params, args) -> None:
     from .job import Job, run
     _threads(args.threads)
     lr = _rate(args.lr, params.learning_rates, "train.lr")
-    l1 = _rate(args.l1, params.l1_values, "train.l1", "--l1")
+    l1 = _rate(args.l1, params.l1_values(args.activation), "train.l1", "--l1")
     fraction = _rate(args.label_fraction, params.label_fractions, "train.label_fraction",
                      "--label-fraction")
     job = Job(args.dataset, args.activation, args.pretraining, args.seed, lr, l1=l1,

@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from . import atomic, paper
+from .names import family
 from .verdicts import SPARSITY_MARGIN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,13 +32,31 @@ class ConfigError(ValueError):
     """params.yaml is malformed; the message names the key."""
 
 
+# An L1 penalty: one value, a sweep of values, or either per activation ({"rectifier": 0.001,
+# "default": 0}: the authors' library put it on the rectifier only).
+Penalty = float | tuple[float, ...] | dict[str, float | tuple[float, ...]]
+
+
+def per_activation(value, activation: str):
+    """A knob's value for one activation: the value itself, or, where it is given per activation,
+    the activation's own entry, else its family's (softplus for softplus_a3), else `default`;
+    None where none applies."""
+    if not isinstance(value, dict):
+        return value
+    for key in (activation, family(activation), "default"):
+        if key in value:
+            return value[key]
+    return None
+
+
 @dataclass(frozen=True)
 class Train:
     minibatch: int
     lr: float | tuple[float, ...]       # one rate, or candidates to select from (learning_rates)
     max_epochs: int
     patience: int
-    l1: float | tuple[float, ...]       # one penalty, or a sweep: each value a result (l1_values)
+    l1: Penalty                         # one penalty, a sweep (each value a result), or either
+                                        # per activation (l1_values)
     sign_trick: bool
     eval_batch: int
     engine: str                         # fused | autograd: the same SGD step, two implementations
@@ -50,7 +69,7 @@ class Pretrain:
     lr: float | tuple[float, ...]       # one rate, or candidates to select from (rates)
     epochs: int
     minibatch: int
-    l1: float
+    l1: float | dict[str, float]        # one penalty, or per activation (Params.pretrain_l1)
     recipe: str
     engine: str                         # fused | autograd, as Train.engine
     signed_codes: bool                  # the sign trick inside the auto-encoders (the authors')
@@ -102,9 +121,10 @@ class Params:
             hidden=tuple(model["hidden"]),
             hidden_per_dataset={k: tuple(v) for k, v in model["hidden_per_dataset"].items()},
             train=Train(**{**raw["train"], "lr": _rates(raw["train"]["lr"]),
-                           "l1": _rates(raw["train"]["l1"]),
+                           "l1": _penalty(raw["train"]["l1"]),
                            "label_fraction": _rates(raw["train"].get("label_fraction", 1.0))}),
-            pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"])}),
+            pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"]),
+                                 "l1": _penalty(raw["pretrain"]["l1"])}),
             margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
             sparsity_margin=float(raw["verdicts"].get("sparsity_margin", SPARSITY_MARGIN)),
             selection_seeds=raw.get("selection", {"seeds": "all"})["seeds"],
@@ -118,20 +138,24 @@ class Params:
         """The fine-tuning rates to run; each configuration keeps its best on validation."""
         return _as_tuple(self.train.lr)
 
-    @property
-    def l1_values(self) -> tuple[float, ...]:
-        """The L1 penalties to run: a sweep's values are each a result (Figure 3)."""
-        return _as_tuple(self.train.l1)
+    def l1_values(self, activation: str) -> tuple[float, ...]:
+        """The fine-tuning L1 penalties an activation runs: a sweep's values are each a result
+        (Figure 3)."""
+        return _as_tuple(per_activation(self.train.l1, activation))
+
+    def pretrain_l1(self, activation: str) -> float:
+        """The L1 penalty on an activation's auto-encoder codes."""
+        return per_activation(self.pretrain.l1, activation)
 
     @property
     def label_fractions(self) -> tuple[float, ...]:
         """The fractions of the training labels to fine-tune on (Figure 4)."""
         return _as_tuple(self.train.label_fraction)
 
-    @property
-    def sweep_points(self) -> list[tuple[float, float]]:
-        """(l1, label fraction) of every point of the sweeps, each a result of its own."""
-        return [(l1, f) for l1 in self.l1_values for f in self.label_fractions]
+    def sweep_points(self, activation: str) -> list[tuple[float, float]]:
+        """(l1, label fraction) of every point of an activation's sweeps, each a result of its
+        own."""
+        return [(l1, f) for l1 in self.l1_values(activation) for f in self.label_fractions]
 
     @property
     def pretraining_rates(self) -> tuple[float, ...]:
@@ -151,7 +175,8 @@ class Params:
             return len(rates) * choosers + len(self.seeds) - choosers
         cells = len(self.datasets) * len(self.activations)
         stacks = cells * jobs(self.pretraining_rates) if "dae" in self.pretraining else 0
-        return cells * len(self.pretraining) * len(self.sweep_points) * jobs(
+        points = sum(len(self.sweep_points(a)) for a in self.activations)
+        return len(self.datasets) * len(self.pretraining) * points * jobs(
             self.learning_rates), stacks
 
     def cells(self) -> list[tuple[str, str, str]]:
@@ -169,6 +194,10 @@ def _as_tuple(lr: float | tuple[float, ...]) -> tuple[float, ...]:
 
 def _rates(lr: float | list[float]) -> float | tuple[float, ...]:
     return tuple(float(x) for x in lr) if isinstance(lr, list) else float(lr)
+
+
+def _penalty(value) -> Penalty:
+    return {k: _rates(v) for k, v in value.items()} if isinstance(value, dict) else _rates(value)
 
 
 def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
@@ -214,15 +243,27 @@ def validate(raw: Any) -> None:
             raise ConfigError(
                 f"datasets[{i}]: unknown data set {name!r}; known: {sorted(known)} "
                 "(declare others under data.idx)")
+    for key in ("train.l1", "pretrain.l1"):
+        section, name = key.split(".")
+        value = raw[section][name]
+        missing = [a for a in raw["activations"] if per_activation(value, a) is None]
+        if missing:
+            raise ConfigError(f"{key}: no penalty for {missing}; give each activation its own, "
+                              "or a `default`")
     clash = set(raw["data"]["idx"]) & set(BUILTIN_DATASETS)
     if clash:
         raise ConfigError(f"data.idx: {sorted(clash)} would shadow a built-in data set")
 
 
+def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The complaints of the alternatives a oneOf or anyOf tried, however nested."""
+    return [leaf for e in error.context for leaf in _leaves(e)] if error.context else [error]
+
+
 def _describe(error: jsonschema.ValidationError) -> str:
-    if error.context:   # oneOf: the deepest complaint of an alternative of the right type
-        error = max(error.context,
-                    key=lambda e: (len(e.absolute_path), e.validator != "type"))
+    # oneOf, anyOf: the deepest complaint of an alternative of the right type
+    error = max(_leaves(error), key=lambda e: (len(e.absolute_path),
+                                               e.validator not in ("type", "const")))
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in error.absolute_path)
     key = key.replace(".[", "[") or "(top level)"
     if error.validator == "additionalProperties":

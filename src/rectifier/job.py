@@ -167,7 +167,7 @@ def run_pretraining(params: Params, job: Job, prepared: Path, out: Path) -> dict
     rate job.lr. A stack that diverges is written as such (not selectable, nothing fine-tunes
     from it), so the other candidate rates go on."""
     started = time.time()
-    cfg = replace(params.pretrain, lr=job.lr)
+    cfg = replace(params.pretrain, lr=job.lr, l1=params.pretrain_l1(job.activation))
     splits, device, tensors = _load(params, job, prepared, ("x_train", "x_valid"))
     hidden = params.hidden_for(job.dataset)
     settings = {"dataset": job.dataset, "activation": job.activation, "seed": job.seed,

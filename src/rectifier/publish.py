@@ -130,7 +130,7 @@ def pending(params: Params, runs: str | Path, root: str | Path) -> list[str]:
                 _choice(runs, out, Path("pretrained", d, a), "pretrain", [
                     Path("pretrained", pretraining_job_id(d, a, x, s), "metrics.json")
                     for x in params.pretraining_rates for s in choosers], ready, data_time)
-            for p, (l1, f) in product(params.pretraining, params.sweep_points):
+            for p, (l1, f) in product(params.pretraining, params.sweep_points(a)):
                 for s in params.seeds:
                     rates = list(params.learning_rates)
                     if s not in choosers and len(rates) > 1:

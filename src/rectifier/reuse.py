@@ -29,7 +29,8 @@ from .publish import SMALL, base, copy_into
 # that run's too (the report's Compute section says how much).
 MANIFEST = "reused.json"
 # The job's coordinates, and where its outputs go: they may differ between the two runs.
-COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr")
+# pretrain.l1 may be given per activation: it is compared for each activation's stacks alone.
+COORDINATES = ("train.l1", "train.label_fraction", "pretrain.lr", "pretrain.l1")
 # How data is fetched and how cells are judged: no job's numbers.
 IRRELEVANT = ("data.retries", "data.timeout_s", "verdicts")
 # Blocks of knobs that concern one data set (the Amazon domains share theirs).
@@ -49,8 +50,8 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
     here). A training job with pre-training is copied only when both runs fine-tune it from the
     stack of the same pre-training rate, and a choice (rate.json) only when both runs choose it
     among the same candidates on the same seeds. Pre-training knobs that differ keep the stacks
-    and the jobs with pre-training out; any other knob that differs, for the run's data sets,
-    refuses the whole copy, naming it."""
+    and the jobs with pre-training out (pretrain.l1 given per activation: that activation's);
+    any other knob that differs, for the run's data sets, refuses the whole copy, naming it."""
     folder, source = Path(folder), Path(source)
     params, theirs = load(folder / "params.yaml"), load(source / "params.yaml")
     differ = [c for c in ablations.changes(
@@ -65,8 +66,13 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
     ours, src = folder / "runs", source / "runs"
     same_choosers = params.candidate_seeds() == theirs.candidate_seeds()
     copied, shared = [], []
+    kept_out = dict.fromkeys(pretraining)
     for d, a in product(params.datasets, params.activations):
-        if "dae" in params.pretraining and not pretraining:
+        mine, their_l1 = params.pretrain_l1(a), theirs.pretrain_l1(a)
+        differs = bool(pretraining) or mine != their_l1   # this activation's stacks differ
+        if mine != their_l1:
+            kept_out[ablations.Change(f"pretrain.l1 ({a})", their_l1, mine)] = None
+        if "dae" in params.pretraining and not differs:
             choice = Path("pretrained", d, a, "rate.json")
             if same_choosers and params.pretraining_rates == theirs.pretraining_rates:
                 copied += _file(src, ours, choice)
@@ -75,8 +81,8 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
                     copied += _job(src, ours, Path("pretrained", pretraining_job_id(d, a, lr, s)),
                                    shared)
         stack_rate = _stack_rate(params, ours, d, a)
-        for p, (l1, f) in product(params.pretraining, params.sweep_points):
-            if p == "dae" and (pretraining or stack_rate is None
+        for p, (l1, f) in product(params.pretraining, params.sweep_points(a)):
+            if p == "dae" and (differs or stack_rate is None
                                or stack_rate != _stack_rate(theirs, src, d, a)):
                 continue
             choice = Path("results", d, a, p, variant(l1, f), "rate.json")
@@ -87,7 +93,7 @@ def reuse(folder: str | Path, source: str | Path) -> Reused:
                     copied += _job(src, ours, Path("results", job_id(d, a, p, lr, s, l1, f)),
                                    shared)
     _record(folder, source, shared)
-    return Reused(copied, pretraining if "dae" in params.pretraining else ())
+    return Reused(copied, tuple(kept_out) if "dae" in params.pretraining else ())
 
 
 def shared_jobs(folder: str | Path) -> dict[str, list[str]]:

@@ -43,17 +43,26 @@ def configurations(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
 VARIANT = ["l1", "label_fraction"]
 
 
+def _point_l1(runs: pd.DataFrame) -> pd.Series:
+    """Each run's L1 as a sweep point: its own where its activation ran several (a sweep), else
+    Table 1's. A reading may put the penalty on some activations only (the authors' library put
+    it on the rectifier alone): an activation run at one L1 is at its Table 1 setting."""
+    single = runs.groupby("activation")["l1"].transform("nunique") == 1
+    return runs["l1"].where(~single, TABLE1_L1)
+
+
 def variants(runs: pd.DataFrame) -> list[tuple[float, float]]:
     """The (l1, label fraction) points the runs hold, sorted."""
-    return sorted({tuple(map(float, k)) for k in runs[VARIANT].itertuples(index=False)})
+    return sorted(set(zip(map(float, _point_l1(runs)), map(float, runs["label_fraction"]))))
 
 
 def at(runs: pd.DataFrame, point: tuple[float, float]) -> pd.DataFrame:
-    return runs[(runs["l1"] == point[0]) & (runs["label_fraction"] == point[1])]
+    return runs[(_point_l1(runs) == point[0]) & (runs["label_fraction"] == point[1])]
 
 
 def table1_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs of Table 1's setting (L1 0.001, every label), which the Table 1 sections judge;
+    """The runs of Table 1's setting (L1 0.001, or an activation's one L1; every label), which the
+    Table 1 sections judge;
     a sweep's other points are results of their own (tables.sweeps). A grid that never ran
     that setting has one point (or its first) stand in."""
     if runs.empty:

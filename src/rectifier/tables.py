@@ -352,7 +352,8 @@ def sweeps(runs: pd.DataFrame) -> pd.DataFrame:
             mean, sd, half = _ci95(g)
             sparse, sparse_sd = mean_sd(g["sparsity_pct_mean"].to_numpy(float))
             rows.append({"dataset": dataset, "activation": activation,
-                         "pretraining": pretraining, "l1": point[0], "label_fraction": point[1],
+                         "pretraining": pretraining, "l1": float(g["l1"].iloc[0]),
+                         "label_fraction": point[1],
                          "n_labelled": int(g["n_labelled"].min()),
                          "lr": float(g["lr"].iloc[0]), "n_seeds": len(errors),
                          "test_error_mean": mean, "test_error_sd": sd,

@@ -82,8 +82,9 @@ def chosen(checkpoint, **wildcards):
     return lr_label(json.loads(Path(path).read_text())["lr"])
 
 
-# Each swept value of train.l1 and train.label_fraction is a result of its own (a variant).
-VARIANTS = [variant(*point) for point in PARAMS.sweep_points]
+# Each swept value of train.l1 and train.label_fraction is a result of its own (a variant);
+# train.l1 may differ by activation.
+VARIANTS = {a: [variant(*point) for point in PARAMS.sweep_points(a)] for a in PARAMS.activations}
 
 
 def run_metrics(wildcards=None):
@@ -93,7 +94,7 @@ def run_metrics(wildcards=None):
     for d in PARAMS.datasets:
         for a in PARAMS.activations:
             for p in PARAMS.pretraining:
-                for v in VARIANTS:
+                for v in VARIANTS[a]:
                     for s in PARAMS.seeds:
                         choice = lambda: chosen(
                             checkpoints.training_rate,
@@ -217,8 +218,11 @@ def train_knobs(wildcards):
 
 def pretrain_knobs(wildcards):
     """What decides a stack: changing a fine-tuning knob does not redo pre-training."""
+    pretrain = {k: v for k, v in config["pretrain"].items() if k != "lr"}  # lr: a wildcard
+    if isinstance(pretrain["l1"], dict):  # per activation: a stack's is its own activation's
+        pretrain["l1"] = PARAMS.pretrain_l1(wildcards.activation)
     knobs = {
-        "pretrain": {k: v for k, v in config["pretrain"].items() if k != "lr"},  # a wildcard
+        "pretrain": pretrain,
         "sign_trick": config["train"]["sign_trick"],  # enters a signed stack
         "hidden": list(PARAMS.hidden_for(wildcards.dataset)),
         "device": config["device"],
@@ -237,13 +241,17 @@ def choices(which):
         and len(PARAMS.learning_rates) > 1
         and PARAMS.candidate_seeds() != PARAMS.seeds
     ):
-        return expand(
-            TRAINING_RATE,
-            dataset=PARAMS.datasets,
-            activation=PARAMS.activations,
-            pretraining=PARAMS.pretraining,
-            variant=VARIANTS,
-        )
+        return [
+            path
+            for a in PARAMS.activations
+            for path in expand(
+                TRAINING_RATE,
+                dataset=PARAMS.datasets,
+                activation=a,
+                pretraining=PARAMS.pretraining,
+                variant=VARIANTS[a],
+            )
+        ]
     return []
 
 

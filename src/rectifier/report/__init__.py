@@ -126,8 +126,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     tally = Counter(t1["verdict"])
     point = variants(runs)[0]
     doc.items([
-        *([f"{count(len(all_runs), 'training run')} in all; {len(runs)} at L1 {point[0]:g} on "
-           f"{point[1]:.0%} of the labels, which the Table 1 sections judge, the others at the "
+        *([f"{count(len(all_runs), 'training run')} in all; {len(runs)} at L1 {penalties(runs)} "
+           f"on {point[1]:.0%} of the labels, which the Table 1 sections judge, the others at the "
            "sweep's other points (see Sweeps). Protocol, compute, software and deviations count "
            "them all."] if len(all_runs) > len(runs) else []),
         f"{count(len(runs), 'training run')}: {count(len(t1), 'configuration')} (data set, "
@@ -276,6 +276,15 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     return written
 
 
+def penalties(runs: pd.DataFrame) -> str:
+    """The L1 penalties runs used: "0.001", or per activation where a reading set them so
+    ("0.001 (rectifier), 0 (tanh, softplus)")."""
+    by_l1 = runs.groupby("l1", sort=True)["activation"].unique()
+    if len(by_l1) == 1:
+        return f"{by_l1.index[0]:g}"
+    return ", ".join(f"{l1:g} ({', '.join(acts)})" for l1, acts in by_l1.items())
+
+
 def _sweeps_section(doc: Document, all_runs: pd.DataFrame, table1: pd.DataFrame) -> None:
     point = variants(table1)[0]
     doc.heading("Sweeps: the L1 penalty and the labels")
@@ -283,7 +292,7 @@ def _sweeps_section(doc: Document, all_runs: pd.DataFrame, table1: pd.DataFrame)
               else "its rate chosen on validation error at that point")
     doc.para(f"train.l1 and train.label_fraction list several values: each point is a result "
              f"of its own, {chosen}. The sections above "
-             f"judge the runs at L1 {point[0]:g} on {point[1]:.0%} of the labels"
+             f"judge the runs at L1 {penalties(table1)} on {point[1]:.0%} of the labels"
              + (" (Table 1's setting)." if point == (TABLE1_L1, ALL_LABELS) else
                 " (Table 1's setting, L1 0.001 on every label, was not run).")
              + " Test error and exact sparsity (mean ± sd over seeds) at every point; labelled: "
