@@ -1,5 +1,6 @@
 """Pre-training with stacked denoising auto-encoders on digits: reconstruction falls, fine-tuning
 really starts from the stack, and a killed pre-training job resumes to the same weights."""
+import csv
 import json
 import signal
 import subprocess
@@ -233,3 +234,41 @@ def test_a_diverging_candidate_rate_is_recorded_not_fatal(project):
     missing = rectifier("pretrain", "--dataset", "digits", "--activation", "rectifier", "--seed",
                         "1", "--out", "y", cwd=project, check=False)
     assert missing.returncode == 1 and "give one of pretrain.lr [1e+12, 0.01]" in missing.stderr
+
+
+def test_a_per_activation_penalty_leaves_the_rectifier_s_jobs_as_they_were(project):
+    """The second reading puts the L1 penalty on the rectifier alone. The rectifier's stack and
+    fine-tuned network are then the first reading's jobs (the same fingerprint, the same
+    numbers), tanh's are not: its auto-encoders and network pay no penalty."""
+    rectifier("prepare", "--dataset", "digits", cwd=project)
+    alone = {"rectifier": 0.001, "default": 0}
+    for reading in ("every", "alone"):
+        (project / reading).mkdir()
+    readings = {"every": write_params(project / "every", tracking__enabled=False),
+                "alone": write_params(project / "alone", tracking__enabled=False,
+                                      train__l1=alone, pretrain__l1=alone)}
+    made = {}
+    for reading, params in readings.items():
+        for activation in ("rectifier", "tanh"):
+            out = f"{reading}/{activation}"
+            rectifier("--params", params, "pretrain", "--dataset", "digits", "--activation",
+                      activation, "--seed", "1", "--out", f"{out}/stack", cwd=project)
+            l1 = ["--l1", "0"] if reading == "alone" and activation == "tanh" else []
+            rectifier("--params", params, "train", "--dataset", "digits", "--activation",
+                      activation, "--pretraining", "dae", "--seed", "1", *l1,
+                      "--stack", f"{out}/stack/stack.pt", "--out", f"{out}/tuned", cwd=project)
+            made[reading, activation] = [json.loads((project / out / job / "metrics.json")
+                                                    .read_text()) for job in ("stack", "tuned")]
+    for stage in (0, 1):
+        first, second = made["every", "rectifier"][stage], made["alone", "rectifier"][stage]
+        assert first["fingerprint"] == second["fingerprint"] and first["l1"] == 0.001
+        assert made["every", "tanh"][stage]["fingerprint"] != made["alone", "tanh"][stage][
+            "fingerprint"]
+        assert made["every", "tanh"][stage]["l1"] == 0.001 and made["alone", "tanh"][stage][
+            "l1"] == 0.0
+    with (project / "alone/tanh/stack/history.csv").open() as rows:
+        assert {float(r["l1"]) for r in csv.DictReader(rows)} == {0.0}
+    refused = rectifier("--params", readings["alone"], "train", "--dataset", "digits",
+                        "--activation", "tanh", "--seed", "1", "--l1", "0.001", "--out", "x",
+                        cwd=project, check=False)
+    assert refused.returncode == 1 and "--l1 0.001: give one of train.l1 [0]" in refused.stderr

@@ -192,3 +192,21 @@ def test_jobs_with_pre_training_wait_for_the_stack_s_choice(tmp_path):
     assert "no finished training job yet, so no tables or report" in said
     assert [f for f in files(target) if f.startswith("results/")] == []
     assert len(files(target)) == 4          # the two candidate stacks' small files
+
+
+def test_a_reading_with_the_penalty_on_the_rectifier_alone_copies_the_rectifier_s_jobs(tmp_path):
+    """The second reading (config/mnist-protocol-l1-rectifier.yaml): L1 on the rectifier only.
+    The rectifier's stacks, jobs and choices are the protocol's; tanh's and softplus's without
+    pre-training are not (their folders name L1 0), nor their stacks and jobs with it."""
+    source = protocol(tmp_path)
+    alone = {"rectifier": 0.001, "default": 0}
+    reading = published(tmp_path / "reading", activations=["rectifier", "tanh", "softplus"],
+                        pretraining=["dae", "none"], seeds=[1, 2], train__lr=GRID,
+                        pretrain__lr=GRID, selection__seeds="first", train__l1=alone,
+                        pretrain__l1=alone, outputs="experiments/reading")
+    said = rectifier("publish", reading, "--reuse", source, cwd=tmp_path).stdout
+    assert files(reading) == [f for f in files(source) if "/rectifier/" in f]
+    assert ("Not copied, stacks and jobs with pre-training: pretrain.l1 (tanh): 0.001 → 0.0; "
+            "pretrain.l1 (softplus): 0.001 → 0.0") in said
+    # 3 stacks (0.1 and 0.01 on seed 1, the chosen 0.01 on seed 2), 3 jobs per pre-training
+    assert len(shared_jobs(reading)["protocol"]) == 9

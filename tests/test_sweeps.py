@@ -102,3 +102,27 @@ def test_each_experiment_is_one_command(tmp_path, config, planned):
     out = snakemake(tmp_path, "-n", "--configfile", str(ROOT / "config" / config)).stdout
     jobs = {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", out, re.M)}
     assert {k: jobs.get(k, 0) for k in ("train", "pretrain")} == {"pretrain": 0, **planned}
+
+
+def test_a_penalty_per_activation_is_no_sweep(tmp_path):
+    """The L1 penalty on the rectifier alone (the authors' library): tanh's jobs name L1 0 in
+    their folders, the rectifier's keep Table 1's folders, and the tables judge each
+    activation at its own penalty, with no sweep."""
+    alone = {"rectifier": 0.001, "default": 0}
+    write_params(tmp_path, train__l1=alone, pretrain__l1=alone)
+    planned = snakemake(tmp_path, "-n", "-p", "--cores", "1").stdout
+    assert sorted(set(re.findall(r"--activation (\w+) .*--l1 (\S+)", planned))) == [
+        ("rectifier", "0.001"), ("tanh", "0.0")]
+    assert "results/digits/tanh/none/l1_0/lr0.05/seed1/metrics.json" in planned
+    assert "results/digits/rectifier/none/lr0.05/seed1/metrics.json" in planned
+
+    from test_tables import write_run
+
+    from rectifier import tables
+    from rectifier.runs import collect
+    results = tmp_path / "runs"
+    paths = [write_run(results, activation=a, seed=s, l1=l1)
+             for a, l1 in (("rectifier", 0.001), ("tanh", 0.0)) for s in (1, 2, 3)]
+    built = tables.build(collect(paths))
+    assert "sweeps" not in built
+    assert built["table1"]["activation"].tolist() == ["rectifier", "tanh"]
