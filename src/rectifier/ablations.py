@@ -16,6 +16,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -143,7 +144,9 @@ def _row(ablation: Ablation, job: pd.Series, base: pd.Series | None, cell: pd.Da
     chosen = sorted(set(selected["lr"]))
     figure = paper.test_error(job["dataset"], job["activation"], job["pretraining"])
     errors = tuple(e for e in selected["test_error_pct"] if math.isfinite(e))   # not diverged
-    noise = (math.sqrt(2) * verdicts.Side(errors, int(selected["n_test"].min())).sd
+    spread = float(np.std(errors, ddof=1)) if len(errors) > 1 else math.nan
+    noise = (math.sqrt(2) * verdicts.floored_sd(float(np.mean(errors)), spread,
+                                                int(selected["n_test"].min()))
              if errors else math.nan)
     ours = float(job["test_error_pct"])
     before = math.nan if base is None else float(base["test_error_pct"])

@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="metrics.json of each pre-training job")
     report.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
 
+    stages.add_parser("plan", help="which verdicts the design can reach, and how often each "
+                      "errs there, before any job runs")
+
     publish = stages.add_parser("publish", help="copy a run's finished jobs' small files into a "
                                 "published folder, and render its tables and report from them")
     publish.add_argument("folder", type=Path, help="reports/published/<name>")
@@ -155,7 +158,7 @@ def _tables(params, args) -> None:
     from . import tables
     from .runs import collect, load_histories
     runs = collect(args.runs)
-    tables.write(tables.build(runs, params.margins, params.sparsity_margin), args.out,
+    tables.write(tables.build(runs, params.margins), args.out,
                  args.summary)
     if args.plots:
         tables.write_plots(runs, load_histories(runs), args.plots)
@@ -173,6 +176,11 @@ def _report(params, args) -> None:
         f"The reproduction report over {len(args.runs)} training runs: report.html (self-"
         "contained), report.md, its figures and the tables as CSV and Markdown.")
     run.finish({}, [written["html"], written["markdown"], *written["figures"], *tables])
+
+
+def _plan(params, args) -> None:
+    from . import plan
+    print(plan.describe(params))
 
 
 def _publish(_, args) -> None:
@@ -213,4 +221,4 @@ def _publish(_, args) -> None:
 
 
 STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "choose": _choose,
-          "tables": _tables, "report": _report, "publish": _publish}
+          "tables": _tables, "report": _report, "plan": _plan, "publish": _publish}

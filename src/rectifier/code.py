@@ -26,7 +26,8 @@ STEPS: dict[str, tuple[str, ...]] = {
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "rounding.py", "atomic.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "report", "experiments.py", "ablations.py", "deviations.py", "wording.py",
+               "operating.py", "report", "experiments.py", "ablations.py", "deviations.py",
+               "wording.py",
                "figures.py", "rounding.py", "atomic.py"),
 }
 

@@ -18,7 +18,7 @@ import yaml
 
 from . import atomic, paper
 from .names import family
-from .verdicts import SPARSITY_MARGIN
+from .verdicts import SPARSITY_MARGIN, Margins
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "params.schema.yaml"
@@ -101,8 +101,7 @@ class Params:
     hidden_per_dataset: dict[str, tuple[int, ...]]
     train: Train
     pretrain: Pretrain
-    margins: dict[str, float]           # verdicts.margin: data set (or "default") -> points
-    sparsity_margin: float              # verdicts.sparsity_margin: points of exact sparsity
+    margins: Margins                    # verdicts: each kind of verdict's equivalence margins
     selection_seeds: str                # selection.seeds: all | first
     device: str
     tracking: Tracking
@@ -125,13 +124,19 @@ class Params:
                            "label_fraction": _rates(raw["train"].get("label_fraction", 1.0))}),
             pretrain=Pretrain(**{**raw["pretrain"], "lr": _rates(raw["pretrain"]["lr"]),
                                  "l1": _penalty(raw["pretrain"]["l1"])}),
-            margins={k: float(v) for k, v in raw["verdicts"]["margin"].items()},
-            sparsity_margin=float(raw["verdicts"].get("sparsity_margin", SPARSITY_MARGIN)),
+            margins=Margins(
+                {k: float(v) for k, v in raw["verdicts"]["margin"].items()},
+                {k: float(v) for k, v in raw["verdicts"].get("comparison_margin", {}).items()},
+                float(raw["verdicts"].get("sparsity_margin", SPARSITY_MARGIN))),
             selection_seeds=raw.get("selection", {"seeds": "all"})["seeds"],
             device=raw["device"],
             tracking=Tracking(**raw["tracking"]),
             raw=raw,
         )
+
+    @property
+    def sparsity_margin(self) -> float:
+        return self.margins.sparsity
 
     @property
     def learning_rates(self) -> tuple[float, ...]:

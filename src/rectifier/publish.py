@@ -76,7 +76,7 @@ def render(params: Params, folder: str | Path) -> dict | None:
     if not metrics:
         return None
     runs = collect(metrics)
-    tables.write(tables.build(runs, params.margins, params.sparsity_margin), folder / "tables",
+    tables.write(tables.build(runs, params.margins), folder / "tables",
                  folder / "metrics.json")
     stacks = sorted((folder / "runs" / "pretrained").glob("**/metrics.json"))
     ablated, run = ablations.load(folder), base(folder)

@@ -32,7 +32,7 @@ from rectifier.selection import (
 )
 
 VERDICT_NO_FIGURE = "no published figure"
-DEFAULT_MARGINS = {"default": 0.5}     # params.yaml's verdicts.margin when a caller gives none
+DEFAULT_MARGINS = verdicts.Margins({"default": 0.5})    # params.yaml's verdicts, if none given
 # The paper's comparisons between activations (its claim: the rectifier is the best).
 ACTIVATION_PAIRS = (("rectifier", "tanh"), ("rectifier", "softplus"))
 
@@ -49,26 +49,43 @@ def _column_mean_sd(g: pd.DataFrame, column: str) -> tuple[float, float]:
     return mean_sd(values) if len(values) else (math.nan, math.nan)
 
 
-def margin(margins: Mapping[str, float], dataset: str) -> float:
-    return float(margins.get(dataset, margins["default"]))
+def margin(margins: verdicts.Margins | Mapping[str, float], dataset: str) -> float:
+    """A Table 1 cell's margin on a data set."""
+    return verdicts.Margins.of(margins).for_cell(dataset)
 
 
 CI_COLUMNS = ("diff_ci90_low", "diff_ci90_high", "diff_ci95_low", "diff_ci95_high")
+# The pooled spread a verdict rests on, and the differences it can call reproduced (|d| at
+# most reproduced_within; NaN: none) and not reproduced (|d| over not_reproduced_beyond).
+REACH_COLUMNS = ("noise_sd", "noise_dof", "reproduced_within", "not_reproduced_beyond")
 
 
-def _side(g: pd.DataFrame) -> verdicts.Side:
+def _side(g: pd.DataFrame, column: str = "test_error_pct") -> verdicts.Side:
     """A configuration's selected runs as the verdict rule sees them."""
-    return verdicts.Side(tuple(g["test_error_pct"].to_numpy(float)), int(g["n_test"].min()))
+    return verdicts.Side(tuple(g[column].to_numpy(float)))
 
 
-def _verdict_columns(result: verdicts.Verdict | None) -> dict:
-    """The verdict and the intervals it rests on: 90% for reproduced, 95% for not reproduced
-    (NaN where there is none)."""
+def noise(runs: pd.DataFrame, column: str = "test_error_pct",
+          activation: str | None = None) -> dict[str, verdicts.Noise]:
+    """Per data set, the run-to-run sd of `column` over the seeds of each configuration's
+    selected rate, pooled over the data set's configurations (of one activation, if given)."""
+    cells: dict[str, list] = {}
+    for (dataset, act, _), g in groups(selected_runs(runs)):
+        if activation is None or act == activation:
+            cells.setdefault(dataset, []).append(g[column].to_numpy(float))
+    return {d: verdicts.Noise.pool(c) for d, c in cells.items()}
+
+
+def _verdict_columns(result: verdicts.Verdict | None, pool: verdicts.Noise | None) -> dict:
+    """The verdict, the intervals it rests on (90% for reproduced, 95% for not reproduced), the
+    pool and the reach (NaN where there is none)."""
     if result is None:
-        return {"margin": math.nan, **dict.fromkeys(CI_COLUMNS, math.nan),
+        return {"margin": math.nan, **dict.fromkeys(CI_COLUMNS + REACH_COLUMNS, math.nan),
                 "verdict": VERDICT_NO_FIGURE}
     text = result.verdict + (f" ({result.reason})" if result.reason else "")
     return {"margin": result.margin, **dict(zip(CI_COLUMNS, (*result.ci90, *result.ci95))),
+            "noise_sd": pool.sd, "noise_dof": pool.dof,
+            "reproduced_within": result.within, "not_reproduced_beyond": result.beyond,
             "verdict": text}
 
 
@@ -89,13 +106,14 @@ def _finite(values: np.ndarray, how) -> float:
     return float(how(values)) if len(values) else math.nan
 
 
-def table1(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
+def table1(runs: pd.DataFrame,
+           margins: verdicts.Margins | Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
     """Test error (%) per configuration over the seeds of its selected learning rate, beside the
     paper's Table 1, with the verdict of rectifier.verdicts.cell. The 95% interval of the mean
     is Student-t (_ci95), clipped to an error rate's range [0, 100] (a few spread-out seeds near
     0 would otherwise reach below it); the verdicts' intervals are on differences and are not
     clipped."""
-    rows = []
+    rows, pools = [], noise(runs)
     for (dataset, activation, pretraining), g in groups(selected_runs(runs)):
         errors = g["test_error_pct"].to_numpy(float)
         mean, sd, half = _ci95(g)
@@ -110,8 +128,8 @@ def table1(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS) -
             "paper": fig.value if fig else math.nan,
             "paper_provisional": bool(fig and fig.provisional),
             "difference": mean - fig.value if fig else math.nan,
-            **_verdict_columns(verdicts.cell(_side(g), fig.value, margin(margins, dataset))
-                               if fig else None),
+            **_verdict_columns(verdicts.cell(_side(g), fig.value, margin(margins, dataset),
+                                             pools[dataset]) if fig else None, pools[dataset]),
         })
     return pd.DataFrame(rows)
 
@@ -121,26 +139,33 @@ def _selected_sides(runs: pd.DataFrame) -> dict[tuple[str, str, str], verdicts.S
 
 
 def _comparison(a: verdicts.Side, b: verdicts.Side, paper_a, paper_b, dataset: str,
-                margins: Mapping[str, float]) -> dict:
-    """Our difference (a - b) with its sd, the paper's, and the verdict on the two."""
+                margins: verdicts.Margins | Mapping[str, float], pool: verdicts.Noise) -> dict:
+    """Our difference (a - b) with its sd (from the pool) and its own 90% interval, the paper's,
+    and the verdict on the two."""
     published = paper_a.value - paper_b.value if paper_a and paper_b else None
-    result = (verdicts.comparison(a, b, published, margin(margins, dataset))
+    result = (verdicts.comparison(a, b, published,
+                                  verdicts.Margins.of(margins).for_comparison(dataset), pool)
               if published is not None else None)
-    # The spread the verdict rests on: each side's sd floored as in rectifier.verdicts.
-    sd = (math.sqrt(verdicts.welch([a.part, b.part])[0])
-          if min(len(a.errors), len(b.errors)) > 1 else math.nan)
-    return {"difference": a.mean - b.mean, "difference_sd": sd,
+    low, high = verdicts.our_interval(a, b, pool)
+    return {"difference": a.mean - b.mean,
+            "difference_sd": verdicts.standard_error(pool, [a.n, b.n], 0),
+            "ours_ci90_low": low, "ours_ci90_high": high,
             "paper_difference": published if published is not None else math.nan,
             "paper_provisional": bool(published is not None
                                       and (paper_a.provisional or paper_b.provisional)),
-            **_verdict_columns(result)}
+            **_verdict_columns(result, pool)}
+
+
+COMPARISON_COLUMNS = ("difference", "difference_sd", "ours_ci90_low", "ours_ci90_high",
+                      "paper_difference", "paper_provisional", "margin", *CI_COLUMNS,
+                      *REACH_COLUMNS, "verdict")
 
 
 def comparisons(runs: pd.DataFrame,
-                margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
+                margins: verdicts.Margins | Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
     """The paper's comparisons of activations: per data set and pre-training, the rectifier's mean
     test error minus tanh's and softplus's, beside the paper's, with a verdict on the two."""
-    sides = _selected_sides(runs)
+    sides, pools = _selected_sides(runs), noise(runs)
     rows = []
     for (dataset, activation, pretraining), side in sides.items():
         for a, b in ACTIVATION_PAIRS:
@@ -151,21 +176,19 @@ def comparisons(runs: pd.DataFrame,
                          "n_seeds_a": len(side.errors), "n_seeds_b": len(other.errors),
                          **_comparison(side, other, paper.test_error(dataset, a, pretraining),
                                        paper.test_error(dataset, b, pretraining), dataset,
-                                       margins)})
+                                       margins, pools[dataset])})
     return pd.DataFrame(rows, columns=[
-        "dataset", "pretraining", "a", "b", "n_seeds_a", "n_seeds_b", "difference",
-        "difference_sd", "paper_difference", "paper_provisional", "margin", *CI_COLUMNS,
-        "verdict"])
+        "dataset", "pretraining", "a", "b", "n_seeds_a", "n_seeds_b", *COMPARISON_COLUMNS])
 
 
-def pretraining_effect(runs: pd.DataFrame,
-                       margins: Mapping[str, float] = DEFAULT_MARGINS) -> pd.DataFrame:
+def pretraining_effect(runs: pd.DataFrame, margins: verdicts.Margins | Mapping[str, float]
+                       = DEFAULT_MARGINS) -> pd.DataFrame:
     """Per (data set, activation) run both with and without pre-training: mean test error with
     (dae) minus without (none), each at its selected learning rate. The spread is the sd of a
-    difference of independent means, sqrt(sd_dae²/n_dae + sd_none²/n_none), NaN when either
-    side has a single seed. Beside it, the paper's own difference (Table 1, dae minus none),
-    and the verdict on the two (rectifier.verdicts.comparison)."""
-    sides = _selected_sides(runs)
+    difference of independent means from the data set's pooled sd, σ √(1/n_dae + 1/n_none).
+    Beside it, the paper's own difference (Table 1, dae minus none), and the verdict on the two
+    (rectifier.verdicts.comparison)."""
+    sides, pools = _selected_sides(runs), noise(runs)
     rows = []
     for (dataset, activation, pretraining), dae in sides.items():
         none = sides.get((dataset, activation, "none"))
@@ -176,23 +199,22 @@ def pretraining_effect(runs: pd.DataFrame,
             "n_seeds_dae": len(dae.errors), "n_seeds_none": len(none.errors),
             "test_error_dae": dae.mean, "test_error_none": none.mean,
             **_comparison(dae, none, paper.test_error(dataset, activation, "dae"),
-                          paper.test_error(dataset, activation, "none"), dataset, margins)})
+                          paper.test_error(dataset, activation, "none"), dataset, margins,
+                          pools[dataset])})
     return pd.DataFrame(rows, columns=[
         "dataset", "activation", "n_seeds_dae", "n_seeds_none", "test_error_dae",
-        "test_error_none", "difference", "difference_sd", "paper_difference",
-        "paper_provisional", "margin", *CI_COLUMNS, "verdict"])
+        "test_error_none", *COMPARISON_COLUMNS])
 
 
 def sparsity(runs: pd.DataFrame,
              sparsity_margin: float = verdicts.SPARSITY_MARGIN) -> pd.DataFrame:
     """Exact sparsity (% of test-set hidden activations exactly zero) per layer and overall,
     dead units per layer (mean over seeds), beside the paper's average for rectifier rows and
-    judged against it as a Table 1 cell is, with `sparsity_margin` in points (each seed's sd
-    floored at the binomial standard error of a proportion over the test set's examples, which
-    are what is sampled: one example's activations are not independent draws); selected
-    learning rates only."""
+    judged against it as a Table 1 cell is, with `sparsity_margin` in points and the run-to-run
+    sd pooled over the data set's rectifier configurations (the activation the figure is of);
+    selected learning rates only."""
     n_layers = int(runs["n_layers"].max())
-    rows = []
+    rows, pools = [], noise(runs, "sparsity_pct_mean", "rectifier")
     for (dataset, activation, pretraining), g in groups(selected_runs(runs)):
         mean, sd = mean_sd(g["sparsity_pct_mean"].to_numpy(float))
         row = {"dataset": dataset, "activation": activation, "pretraining": pretraining,
@@ -210,9 +232,9 @@ def sparsity(runs: pd.DataFrame,
         published = paper.average_sparsity(dataset) if activation == "rectifier" else None
         row["paper"] = published if published is not None else math.nan
         row["difference"] = mean - published if published is not None else math.nan
-        side = verdicts.Side(tuple(g["sparsity_pct_mean"].to_numpy(float)), int(g["n_test"].min()))
-        row.update(_verdict_columns(None if published is None else
-                                    verdicts.cell(side, published, sparsity_margin)))
+        pool = pools.get(dataset)
+        row.update(_verdict_columns(None if published is None else verdicts.cell(
+            _side(g, "sparsity_pct_mean"), published, sparsity_margin, pool), pool))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -362,14 +384,16 @@ def sweeps(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(runs: pd.DataFrame, margins: Mapping[str, float] = DEFAULT_MARGINS,
-          sparsity_margin: float = verdicts.SPARSITY_MARGIN) -> dict[str, pd.DataFrame]:
-    """Every table of the reproduction, by the name write() gives its files; `margins` and
-    `sparsity_margin` are params.yaml's verdicts.margin and verdicts.sparsity_margin. Table 1's
+def build(runs: pd.DataFrame,
+          margins: verdicts.Margins | Mapping[str, float] = DEFAULT_MARGINS,
+          ) -> dict[str, pd.DataFrame]:
+    """Every table of the reproduction, by the name write() gives its files; `margins` are
+    params.yaml's verdicts (a mapping: the cells' margins, the others by default). Table 1's
     tables judge the runs of its setting (selection.table1_runs); a grid that sweeps train.l1
     or train.label_fraction also gets `sweeps`, every point of it."""
     all_runs, runs = runs, table1_runs(runs)
-    built = {"table1": table1(runs, margins), "sparsity": sparsity(runs, sparsity_margin),
+    margins = verdicts.Margins.of(margins)
+    built = {"table1": table1(runs, margins), "sparsity": sparsity(runs, margins.sparsity),
              "runs": runs_table(all_runs), "learning_rates": select_lr(runs),
              "pretraining_effect": pretraining_effect(runs, margins),
              "comparisons": comparisons(runs, margins)}

@@ -4,12 +4,16 @@ import os
 import re
 from pathlib import Path
 
+from rectifier import plan
 from rectifier.code import digests
 from rectifier.config import Params, effective_file
 from rectifier.names import lr_label, parse_variant, variant
 from rectifier.resources import SMALL_JOB_MB, SMALL_JOB_RUNTIME, network_mb, runtime_min
 
 PARAMS = Params.from_dict(config)  # the package's own checks: known data sets, etc.
+# A design under which a verdict cannot come out "reproduced" is flagged before any job runs.
+for flag in plan.warnings(PARAMS):
+    logger.warning(f"Verdict design: {flag} (python -m rectifier plan)")
 # The jobs read the params file this names: params.yaml, or the config as --configfile and
 # --config changed it (written once, by digest). An environment variable, not a command-line
 # argument, so that an edit of an unrelated knob does not change every rule's command.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rectifier import atomic, figures, paper
+from rectifier import atomic, figures, operating, paper
 from rectifier import tables as tbl
 from rectifier.ablations import EFFECT_RULE
 from rectifier.ablations import summary as ablation_summary
@@ -27,6 +27,7 @@ from rectifier.names import ALL_LABELS, PRETRAIN_HISTORY_COLUMNS, TABLE1_L1
 from rectifier.report import experiments, findings, text, views
 from rectifier.report.headline import HEADINGS, headline, unjudged
 from rectifier.report.page import Document, anchor
+from rectifier.rounding import fixed
 from rectifier.runs import collect, collect_pretraining, load_histories
 from rectifier.selection import (
     KEY,
@@ -38,7 +39,7 @@ from rectifier.selection import (
     table1_runs,
     variants,
 )
-from rectifier.verdicts import SPARSITY_MARGIN
+from rectifier.verdicts import SPARSITY_MARGIN, Margins
 from rectifier.wording import count, distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
@@ -46,10 +47,9 @@ TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect", "compari
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 
 
-def _load_tables(source, runs: pd.DataFrame, margins,
-                 sparsity_margin: float) -> dict[str, pd.DataFrame]:
+def _load_tables(source, runs: pd.DataFrame, margins) -> dict[str, pd.DataFrame]:
     if source is None:
-        built = tbl.build(runs, margins, sparsity_margin)
+        built = tbl.build(runs, margins)
         return {name: built[name] for name in TABLES}
     if isinstance(source, Mapping):
         return dict(source)
@@ -63,8 +63,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
            deviations: Iterable[str] = (), title: str = TITLE, context: str = "",
            pretraining: pd.DataFrame | None = None,
            pretraining_histories: Mapping[str, pd.DataFrame] | None = None,
-           margins: Mapping[str, float] = tbl.DEFAULT_MARGINS,
-           sparsity_margin: float = SPARSITY_MARGIN,
+           margins: Margins | Mapping[str, float] = tbl.DEFAULT_MARGINS,
            ablations: pd.DataFrame | None = None,
            shared: Mapping[str, Iterable[str]] | None = None,
            planned: tuple[int, int] | None = None,
@@ -74,8 +73,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     `tables` is a dict with the TABLES, a folder holding their CSVs, or None to build them from
     `runs`; `deviations` are the caller's, listed before those detected from the runs.
     `pretraining` (runs.collect_pretraining) and its histories add the Pre-training section.
-    `margins` and `sparsity_margin` (params.yaml's verdicts) judge the cells and the exact
-    sparsity when the tables are built here.
+    `margins` (params.yaml's verdicts) judge the cells, the comparisons and the exact sparsity
+    when the tables are built here.
     `shared` names, per other published run, the job folders that are its jobs too: the Compute
     section counts their core-hours apart.
     `ablations` (rectifier.ablations.table) adds the Ablations section. `planned` (Params.planned:
@@ -86,7 +85,8 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     out_dir = Path(out_dir)
     # Table 1's sections judge its setting; a sweep's points have a section of their own.
     all_runs, runs = runs, table1_runs(runs)
-    loaded = _load_tables(tables, all_runs, margins, sparsity_margin)
+    margins = Margins.of(margins)
+    loaded = _load_tables(tables, all_runs, margins)
     t1, sp, lrs = loaded["table1"], loaded["sparsity"], loaded["learning_rates"]
     chosen = selected_runs(runs)            # what Table 1 reports: the figures show the same
     pngs = {"test_error": figures.test_error(chosen), "sparsity": figures.sparsity(chosen),
@@ -143,9 +143,10 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
 
     doc.heading(HEADINGS["table1"])
     doc.para("Ours as mean ± sd (ddof 1) over seeds with a 95% Student-t interval of the mean "
-             "(its sd floored as the verdict's, below; clipped to an error rate's range, 0 to "
-             "100); "
-             "difference = our mean minus the paper's figure. " + text.verdict_text(t1["margin"])
+             "(its sd floored at one run's binomial standard error on the test set, since it "
+             "speaks of the error rate itself; clipped to an error rate's range, 0 to 100); "
+             "difference = our mean minus the paper's figure. "
+             + text.verdict_text(t1["margin"], t1)
              + " A paper figure marked (?) could not be confirmed against the PDF and is "
              "provisional."
              + (" Each configuration at its selected learning rate (see Learning rate)."
@@ -183,9 +184,11 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.heading(HEADINGS["comparisons"])
         doc.para("The rectifier's mean test error minus tanh's and softplus's, each at its "
                  "selected learning rate, beside the same difference in the paper's Table 1; "
-                 "± is the sd of a difference of means, each side's sd floored as in Table 1, "
-                 "and ours (90% CI) its Welch interval, whose sign finding 1 reads. The verdict "
-                 "judges the size: ours minus the paper's difference, with the rule of Table 1.")
+                 "± is the sd of our difference of means (the pooled sd of Table 1), and ours "
+                 "(90% CI) its interval, whose sign finding 1 reads. The verdict judges the "
+                 "size: ours minus the paper's difference, with Table 1's rule, the paper's two "
+                 "figures counted as two runs, and a comparison's margin (params.yaml's "
+                 "verdicts.comparison_margin).")
         doc.table(views.comparisons(comparisons))
 
     doc.heading(HEADINGS["pretraining_effect"])
@@ -195,10 +198,9 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
         doc.para("Mean test error with pre-training (denoising auto-encoders) minus without, "
                  "for each (data set, activation) run both ways, each at its selected learning "
                  "rate: negative means pre-training helped. ± is the sd of a difference of "
-                 "means, sqrt(sd_dae²/n_dae + sd_none²/n_none) with each sd floored as in "
-                 "Table 1, left out when either side has a single seed. The paper's difference "
-                 "is dae minus none in its Table 1; the verdict judges ours minus the paper's "
-                 "with the rule of Table 1.")
+                 "means from Table 1's pooled sd, sd √(1/n_dae + 1/n_none). The paper's "
+                 "difference is dae minus none in its Table 1; the verdict judges ours minus "
+                 "the paper's as the comparisons are.")
         doc.table(pd.concat([views.pretraining_effect(effect), waiting],
                             ignore_index=True).fillna(""))
     else:
@@ -221,7 +223,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
              "hidden layers' may mean either). Dead units: units zero "
              "on every test example (mean over seeds). The paper gives one average for rectifier "
              "networks (L1 0.001), set beside our rectifier rows and judged by Table 1's rule "
-             "with a margin of its own"
+             "with the run-to-run sd pooled over the rectifier's rows and a margin of its own"
              + (f" ({', '.join(dict.fromkeys(f'{m:g}' for m in sp['margin'] if m == m))} points "
                 "of sparsity, params.yaml's verdicts.sparsity_margin; where a run's params.yaml "
                 f"sets none, {SPARSITY_MARGIN:g}, a margin chosen on 2026-12-07 after the MNIST "
@@ -254,6 +256,7 @@ def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
     # Each sweep point chose its own rate: the protocol lists the choices of them all.
     doc.table(views.protocol(all_runs, pd.concat(
         [select_lr(at(all_runs, p)) for p in variants(all_runs)], ignore_index=True)))
+    _operating_section(doc, t1, loaded["comparisons"], sp)
     doc.heading("Compute")
     doc.table(views.compute(all_runs, pretraining, shared))
     doc.heading("Software and code")
@@ -299,6 +302,31 @@ def _sweeps_section(doc: Document, all_runs: pd.DataFrame, table1: pd.DataFrame)
              "the training examples fine-tuning saw (a class-balanced subset drawn by the seed; "
              "pre-training saw them all).")
     doc.table(views.sweeps(tbl.sweeps(all_runs)))
+
+
+def _operating_section(doc: Document, t1: pd.DataFrame, comparisons: pd.DataFrame,
+                       sp: pd.DataFrame) -> None:
+    """How often each verdict errs at this run's design, simulated (rectifier.operating)."""
+    lead = {d: tuple(paper.test_error(d, "rectifier", "none").value
+                     - paper.test_error(d, b, "none").value for b in ("tanh", "softplus"))
+            for d in dict.fromkeys(t1["dataset"]) if paper.test_error(d, "rectifier", "none")}
+    oc = operating.table(t1, comparisons, sp, lead)
+    if oc.empty:
+        return
+    doc.para(f"The verdicts' operating characteristics at this run's design (its fewest seeds "
+             f"a cell, the pooled sd measured, each margin), by simulation "
+             f"({operating.DRAWS:,} draws each; rectifier.operating): how often each verdict "
+             "comes out when our protocol's true mean equals the paper's protocol's, and when "
+             "it differs by twice the margin. The rule is held to at least 50% reproduced and at "
+             "most 5% not reproduced in the first case, at most 5% reproduced in the second.")
+    doc.table(views.operating(oc))
+    for _, r in oc[oc["verdict"] == "finding 1 (direction)"].iterrows():
+        doc.para(f"Finding 1's direction rule on {r['dataset']} at {int(r['seeds'])} seeds: "
+                 f"reproduced {fixed(100 * r['reproduced_at_0'], 1)}% of the time when the "
+                 "paper's differences are our protocol's too (not reproduced "
+                 f"{fixed(100 * r['not_reproduced_at_0'], 1)}%); when the rectifier has no lead "
+                 f"at all, reproduced {fixed(100 * r['reproduced_at_2m'], 1)}% and not "
+                 f"reproduced {fixed(100 * r['not_reproduced_at_2m'], 1)}%.")
 
 
 def _ablations_section(doc: Document, table: pd.DataFrame) -> None:
@@ -377,7 +405,6 @@ def render_from_metrics(params, metrics: Iterable[str | Path], out_dir: str | Pa
                   pretraining_histories=(load_histories(pre, PRETRAIN_HISTORY_COLUMNS)
                                          if pre is not None else None),
                   margins=params.margins if params else tbl.DEFAULT_MARGINS,
-                  sparsity_margin=params.sparsity_margin if params else SPARSITY_MARGIN,
                   ablations=ablations,
                   title=title, shared=shared,
                   planned=params.planned() if params and progress else None,

@@ -14,8 +14,9 @@ from rectifier.rounding import fixed, signed
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 RULE = ("Finding 1 is a direction, so its rule is one: reproduced when the 90% interval of each "
-        "of our differences (rectifier minus tanh, minus softplus) lies below 0 (a one-sided "
-        "Welch test at 5% each, both required), not reproduced when one lies above 0, "
+        "of our differences (rectifier minus tanh, minus softplus; the pooled spread, no paper "
+        "figure in it) lies below 0 (a one-sided test at 5% each, both required), not "
+        "reproduced when one lies above 0, "
         "inconclusive otherwise (and under 3 seeds); its cells may still differ from the "
         "paper's differences by Table 1's rule. Finding 2 rests on three cells judged by Table "
         "1's rule (rectifier minus tanh and minus softplus with pre-training, and the "
@@ -49,12 +50,11 @@ def _all_of(cells: dict[str, str], needed: int) -> str:
 
 
 def _beats(rows: pd.DataFrame) -> str:
-    """The rectifier's lead, judged by direction: the 90% interval of each of our differences.
-    The table holds the interval of ours minus the paper's figure, a constant: add it back."""
+    """The rectifier's lead, judged by direction: the 90% interval of each of our differences
+    (no paper figure in it)."""
     if len(rows) < 2:
         return INCONCLUSIVE + " (not both comparisons run)"
-    low = rows["diff_ci90_low"] + rows["paper_difference"]
-    high = rows["diff_ci90_high"] + rows["paper_difference"]
+    low, high = rows["ours_ci90_low"], rows["ours_ci90_high"]
     if high.isna().any():                       # too few seeds: the cells say why
         few = [v for v in rows["verdict"] if "seed" in v]
         return INCONCLUSIVE + (f" ({few[0].split(' (', 1)[1]}" if few else "")

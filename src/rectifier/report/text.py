@@ -4,21 +4,31 @@ from __future__ import annotations
 import pandas as pd
 
 from rectifier.report.views import SEEDS_COMPARED, seeds_compared
+from rectifier.rounding import fixed
 from rectifier.selection import KEY
 from rectifier.verdicts import MIN_SEEDS
 from rectifier.wording import PAPER_RATES, count, distinct, learning_rates, rates_tried
 
 
-def verdict_text(margins: pd.Series) -> str:
+def verdict_text(margins: pd.Series, pooled: pd.DataFrame | None = None) -> str:
     shown = ", ".join(dict.fromkeys(f"{m:g}" for m in margins if m == m))
-    return ("Verdict: an equivalence test with a margin fixed in params.yaml before the run"
+    pool = ""
+    if pooled is not None and "noise_sd" in pooled and pooled["noise_sd"].notna().any():
+        first = pooled[pooled["noise_sd"].notna()].iloc[0]
+        pool = (f" (here {fixed(first['noise_sd'])} points over {int(first['noise_dof'])} "
+                "degrees of freedom)")
+    return ("Verdict: an equivalence test with a margin fixed in params.yaml"
             + (f" (here {shown} points)" if shown else "") + ": reproduced when the 90% "
-            "interval of the difference lies "
-            "within ± the margin; not reproduced when the 95% interval lies wholly outside it; "
-            f"inconclusive otherwise, and with fewer than {MIN_SEEDS} seeds (both intervals "
-            "shown beside each difference, 90% first). The intervals are Student-t on "
-            "our seeds, the paper's figure taken as fixed, and our per-seed sd floored at the "
-            "binomial standard error of one test error on the test set's size.")
+            "interval of the difference lies within ± the margin; not reproduced when the 95% "
+            f"interval lies wholly outside it; inconclusive otherwise, and with fewer than "
+            f"{MIN_SEEDS} seeds (both intervals shown beside each difference, 90% first). The "
+            "paper's figure is one run of its protocol, so it carries a run's spread: the "
+            "intervals are Student-t with the run-to-run sd pooled over the data set's cells"
+            + pool + ", the paper's figure counted as one more run. The test set's noise is "
+            "counted once: every seed and the paper scored the same test images, so what they "
+            "share cancels in the difference and what they do not is in the spread between "
+            "seeds. The last column gives the differences this design can call reproduced and "
+            "not reproduced; Protocol gives how often each verdict errs at it.")
 
 
 def learning_rate_text(lrs: pd.DataFrame) -> list[str]:

@@ -49,7 +49,21 @@ def table1(t1: pd.DataFrame) -> pd.DataFrame:
         "paper": [paper_cell(v, p) for v, p in zip(t1["paper"], t1["paper_provisional"])],
         DIFFERENCE: [difference(d, *ci) for d, *ci in
                      zip(t1["difference"], *(t1[c] for c in CI_COLUMNS))],
+        REACH: reach(t1),
         "verdict": t1["verdict"]})
+
+
+REACH = "reproduced within ± / not beyond ±"
+
+
+def reach(table: pd.DataFrame) -> list[str]:
+    """The differences the verdict could call reproduced and not reproduced at its seeds,
+    margin and pooled spread: "never" where the first cannot happen."""
+    if "reproduced_within" not in table:       # tables written before the rule had them
+        return [""] * len(table)
+    return ["" if beyond != beyond else
+            f"{'never' if within != within else fixed(within)} / {fixed(beyond)}"
+            for within, beyond in zip(table["reproduced_within"], table["not_reproduced_beyond"])]
 
 
 DIFFERENCE = "difference (90% CI; 95% CI)"
@@ -85,7 +99,7 @@ def not_run(cells: Iterable[tuple[str, str, str]], t1: pd.DataFrame,
             rows.append({"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
                          "ours: mean ± sd": why, "95% CI": "", "min–max": "",
                          "paper": paper_cell(fig.value, fig.provisional) if fig else "none",
-                         DIFFERENCE: "", "verdict": why})
+                         DIFFERENCE: "", REACH: "", "verdict": why})
     return pd.DataFrame(rows)
 
 
@@ -93,7 +107,7 @@ def unavailable() -> pd.DataFrame:
     """Table 1's rows for the paper's data sets that cannot be had: kept, marked, not dropped."""
     rows = [{"data set": d, "activation": a, "pre-training": p, "n seeds": 0,
              "ours: mean ± sd": "not available", "95% CI": "", "min–max": "",
-             "paper": paper_cell(fig.value, fig.provisional), DIFFERENCE: "",
+             "paper": paper_cell(fig.value, fig.provisional), DIFFERENCE: "", REACH: "",
              "verdict": f"not available ({paper.unavailable(d)})"}
             for (d, a, p), fig in paper.TABLE1.items() if paper.unavailable(d)]
     return pd.DataFrame(rows)
@@ -130,6 +144,7 @@ def sparsity(sp: pd.DataFrame) -> pd.DataFrame:
     view["paper (average)"] = ["" if p != p else fixed(p, 1) for p in sp["paper"]]
     view[DIFFERENCE] = [difference(d, *ci) for d, *ci in
                         zip(sp["difference"], *(sp[c] for c in CI_COLUMNS))]
+    view[REACH] = reach(sp)
     view["verdict"] = ["" if p != p else v for p, v in zip(sp["paper"], sp["verdict"])]
     return view
 
@@ -250,7 +265,7 @@ def comparison_columns(table: pd.DataFrame) -> dict:
                 difference(d - p, *ci) for d, p, *ci in
                 zip(table["difference"], table["paper_difference"],
                     *(table[c] for c in CI_COLUMNS))],
-            "verdict": table["verdict"]}
+            REACH: reach(table), "verdict": table["verdict"]}
 
 
 def comparisons(table: pd.DataFrame) -> pd.DataFrame:
@@ -260,10 +275,9 @@ def comparisons(table: pd.DataFrame) -> pd.DataFrame:
         "n seeds": [f"{a} / {b}" for a, b in zip(table["n_seeds_a"], table["n_seeds_b"])],
         "ours ± sd": [signed(d) if s != s else f"{signed(d)} ± {fixed(s)}"
                       for d, s in zip(table["difference"], table["difference_sd"])],
-        # Finding 1 reads the sign of this interval: the verdict's, less the paper's figure.
-        "ours (90% CI)": ["" if lo != lo else f"[{signed(lo + p)}, {signed(hi + p)}]" for lo, hi, p in
-                          zip(table["diff_ci90_low"], table["diff_ci90_high"],
-                              table["paper_difference"])],
+        # Finding 1 reads the sign of this interval: our own difference's, no paper figure in it.
+        "ours (90% CI)": ["" if lo != lo else f"[{signed(lo)}, {signed(hi)}]" for lo, hi in
+                          zip(table["ours_ci90_low"], table["ours_ci90_high"])],
         "paper": [paper_cell(v, p, signed=True) for v, p in
                   zip(table["paper_difference"], table["paper_provisional"])],
         **comparison_columns(table)})
@@ -430,3 +444,19 @@ def ablations(table: pd.DataFrame) -> pd.DataFrame:
         "best epoch": [arrow(a, b, lambda v: fixed(v, 0), h) for a, b, h in
                        zip(table["best_epoch_base"], table["best_epoch"], has)],
         "stopped": table["stopped"]})
+
+
+def operating(table: pd.DataFrame) -> pd.DataFrame:
+    """Each kind of verdict's simulated rates at the run's design (rectifier.operating.table),
+    finding 1's direction rule left to the text."""
+    rows = table[table["verdict"] != "finding 1 (direction)"]
+    pct = lambda xs: [f"{fixed(100 * x, 1)}%" for x in xs]
+    return pd.DataFrame({
+        "data set": rows["dataset"], "verdict": rows["verdict"], "seeds a cell": rows["seeds"],
+        "pooled sd (dof)": [f"{fixed(s, 2)} ({d})" for s, d in
+                            zip(rows["noise_sd"], rows["noise_dof"])],
+        "margin": [fixed(m, 2) for m in rows["margin"]],
+        "true difference 0: reproduced": pct(rows["reproduced_at_0"]),
+        "not reproduced": pct(rows["not_reproduced_at_0"]),
+        "true difference 2 × margin: reproduced": pct(rows["reproduced_at_2m"]),
+        "not reproduced ": pct(rows["not_reproduced_at_2m"])})
