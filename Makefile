@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup run repro test bench lock clean
+.PHONY: setup run repro test check lint bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,17 @@ run: setup          ## the whole pipeline with Snakemake: data, training, tables
 repro: setup        ## the same pipeline through DVC, recorded in dvc.lock
 	dvc repro
 
-test: setup         ## lint (ruff, snakefmt), then the test suite
+WORKERS ?= 2          # pytest-xdist workers; a test module's tests share one worker (loadscope)
+
+lint: setup
 	ruff check src tests benchmarks
 	snakefmt --check Snakefile workflow/rules
-	python -m pytest -q
+
+test: lint          ## the whole suite: real Snakemake, DVC, MLflow server, SLURM, Chromium
+	python -m pytest -q -n $(WORKERS) --dist loadscope
+
+check: lint         ## the quick tier, after each edit: every test not marked slow
+	python -m pytest -q -n $(WORKERS) --dist loadscope -m "not slow"
 
 bench: setup        ## training step vs a DataLoader loop; one epoch's time per data set
 	python benchmarks/train_step.py

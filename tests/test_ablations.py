@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 import yaml
 from helpers import rectifier, tiny_raw
 from test_tables import DIVERGED, write_run  # tests/ is on sys.path (rootdir import)
@@ -68,6 +69,7 @@ def test_an_effect_is_a_difference_beyond_two_sd_of_two_runs_noise():
     assert effect(0.5, math.nan) == "no noise to judge by"
 
 
+@pytest.mark.slow
 def test_a_published_ablation_sits_beside_its_cells_in_the_run_s_report(tmp_path):
     """`publish` of <run>/ablations/<name> copies the ablation's jobs from its outputs folder,
     renders it, and renders the run again: its report sets each ablated job beside the run's

@@ -9,8 +9,9 @@ import pytest
 from helpers import ROOT, rectifier
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed "
-                                "(apt-get install chromium; .ci/run does it as root)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM, reason="Chromium is not installed "
+                                 "(apt-get install chromium; .ci/run does it as root)")]
 
 # Added to a copy of the page: the report itself carries no script.
 PROBE = """<script>

@@ -44,6 +44,7 @@ def test_each_stage_runs_one_snakemake_target():
         assert len(stage["cmd"].split()) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pretraining", [["none"], ["none", "dae"]])
 def test_stage_outputs_cover_what_their_targets_make(tmp_path, pretraining):
     params = yaml.safe_load(write_params(tmp_path, pretraining=pretraining).read_text())
@@ -157,6 +158,7 @@ def test_make_clean_removes_every_output_but_the_data():
     assert outputs and outputs <= set(planned), sorted(outputs - set(planned))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_each_experiment_stage_runs_its_config_and_writes_only_its_own_folder(tmp_path, name):
     """`dvc repro <experiment>` runs its config alone, and everything that config makes, its

@@ -202,7 +202,8 @@ def test_a_learning_rate_has_one_name_in_folder_id_and_targets(tmp_path):
     from rectifier.job import Job
     from rectifier.names import job_id, lr_label
     assert [lr_label(x) for x in (1.0, 1, 0.1, 1e-4)] == ["1", "1", "0.1", "0.0001"]
-    assert Job("digits", "tanh", "none", 1, 1.0).name == job_id("digits", "tanh", "none", 1.0, 1)
+    assert Job("digits", "tanh", "none", 1, 1.0).name == "digits/tanh/none/lr1/seed1"
+    assert job_id("digits", "tanh", "none", 1.0, 1) == "digits/tanh/none/lr1/seed1"
     write_params(tmp_path, activations=["tanh"], train__lr=[1.0, 0.1, 1e-4])
     planned = snakemake(tmp_path, "-n", "--cores", "1", "runs").stdout
     folders = set(re.findall(r"results/digits/tanh/none/(lr[^/]+)/seed1/metrics.json", planned))

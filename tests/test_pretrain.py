@@ -121,6 +121,7 @@ def test_a_stack_that_does_not_fit_is_refused(digits, tmp_path):
                       {"encoders": stack.encoders, "signed": False})
 
 
+@pytest.mark.slow
 def test_killed_pre_training_resumes_to_the_same_stack(project):
     write_params(project, model__hidden=[300, 300], pretrain__epochs=6, tracking__enabled=False)
     rectifier("prepare", "--dataset", "digits", cwd=project)
@@ -146,6 +147,7 @@ def test_killed_pre_training_resumes_to_the_same_stack(project):
     assert len(metrics["recon_loss"]) == 2 and len(metrics["sparsity_pct"]) == 2
 
 
+@pytest.mark.slow
 def test_fine_tuning_job_through_the_cli(project):
     write_params(project, pretraining=["none", "dae"], tracking__enabled=False)
     rectifier("prepare", "--dataset", "digits", cwd=project)
@@ -201,6 +203,7 @@ def test_each_layer_s_validation_reconstruction_is_measured(digits, tmp_path):
     assert again.valid_recon == stack.valid_recon[:1]
 
 
+@pytest.mark.slow
 def test_a_diverging_candidate_rate_is_recorded_not_fatal(project):
     """pretrain.lr 1e12 diverges in layer 1: the job succeeds, says why, writes no measures and
     a stack that nothing fine-tunes from; the workflow's choice skips it."""
@@ -236,6 +239,7 @@ def test_a_diverging_candidate_rate_is_recorded_not_fatal(project):
     assert missing.returncode == 1 and "give one of pretrain.lr [1e+12, 0.01]" in missing.stderr
 
 
+@pytest.mark.slow
 def test_a_per_activation_penalty_leaves_the_rectifier_s_jobs_as_they_were(project):
     """The second reading puts the L1 penalty on the rectifier alone. The rectifier's stack and
     fine-tuned network are then the first reading's jobs (the same fingerprint, the same

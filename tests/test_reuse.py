@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers import rectifier, tiny_raw
 from test_tables import write_pretrain, write_run  # tests/ is on sys.path (rootdir import)
@@ -49,6 +50,7 @@ def files(folder):
                   for p in (folder / "runs").rglob("*") if p.is_file())
 
 
+@pytest.mark.slow
 def test_an_experiment_copies_the_jobs_it_shares_with_table_1_and_no_other(tmp_path):
     """Figure 4's shape: two activations, fractions of the labels, the protocol's grids. Its
     jobs on every label, its stacks and the choices among the same candidates are the
@@ -94,6 +96,7 @@ def test_an_experiment_copies_the_jobs_it_shares_with_table_1_and_no_other(tmp_p
     assert shared_jobs(figure)["protocol"] == [j for j in jobs if j != str(Path(same).parent)]
 
 
+@pytest.mark.slow
 def test_jobs_fine_tuned_from_another_stack_or_chosen_among_other_rates_are_not_copied(tmp_path):
     """A run pre-training at 0.1 alone fine-tunes from other stacks than the protocol's (which
     chose 0.01): its dae jobs are not the protocol's, its stacks at 0.1 are. With one rate it
@@ -120,6 +123,7 @@ def test_a_run_whose_knobs_differ_copies_nothing_and_says_which(tmp_path):
     assert not (longer / "runs").exists()
 
 
+@pytest.mark.slow
 def test_other_pre_training_knobs_keep_out_only_the_stacks_and_jobs_with_pre_training(tmp_path):
     """Figure 3's shape: no pre-training, whose knobs then do not matter; with pre-training
     they do, and the jobs without it are still the protocol's."""
@@ -150,6 +154,7 @@ def write_point(results, l1, fraction, lr=0.01, seed=1):
     shutil.rmtree(results.parent / "scratch")
 
 
+@pytest.mark.slow
 def test_only_the_jobs_the_run_itself_runs_are_copied(tmp_path):
     """A source that ran every rate on every seed (selection all) holds seed 2 at rates a run
     choosing on seed 1 never runs there: none is copied before that run's choice is made, then
@@ -194,6 +199,7 @@ def test_jobs_with_pre_training_wait_for_the_stack_s_choice(tmp_path):
     assert len(files(target)) == 4          # the two candidate stacks' small files
 
 
+@pytest.mark.slow
 def test_a_reading_with_the_penalty_on_the_rectifier_alone_copies_the_rectifier_s_jobs(tmp_path):
     """The second reading (config/mnist-protocol-l1-rectifier.yaml): L1 on the rectifier only.
     The rectifier's stacks, jobs and choices are the protocol's; tanh's and softplus's without

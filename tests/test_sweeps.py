@@ -89,6 +89,7 @@ def test_a_sweep_runs_each_point_and_table_1_judges_its_own_setting(tmp_path):
         "l1_0/labels0.25/", "labels0.25/"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config, planned", [
     ("figure3.yaml", {"train": 24}),                      # 12 L1 values x 2 seeds
     # seed 1 runs 2 x 2 x 5 fractions x 4 rates and 2 x 4 stacks; seed 2 what they choose
@@ -104,6 +105,7 @@ def test_each_experiment_is_one_command(tmp_path, config, planned):
     assert {k: jobs.get(k, 0) for k in ("train", "pretrain")} == {"pretrain": 0, **planned}
 
 
+@pytest.mark.slow
 def test_a_penalty_per_activation_is_no_sweep(tmp_path):
     """The L1 penalty on the rectifier alone (the authors' library): tanh's jobs name L1 0 in
     their folders, the rectifier's keep Table 1's folders, and the tables judge each

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from rectifier.config import Tracking
@@ -45,6 +46,7 @@ def client_and_runs(tmp_path):
     return client, client.search_runs([experiment.experiment_id])
 
 
+@pytest.mark.slow
 def test_six_jobs_logging_at_once_lose_no_epoch(tmp_path):
     writers = [write(tmp_path, i, 40) for i in range(6)]
     errors = [w.communicate()[1] for w in writers]
@@ -63,6 +65,7 @@ def test_six_jobs_logging_at_once_lose_no_epoch(tmp_path):
     assert not list(tmp_path.glob(f"job*/{RUN_FILE}"))   # closed runs leave no marker
 
 
+@pytest.mark.slow
 def test_a_killed_job_s_next_attempt_continues_its_run(tmp_path):
     killed = write(tmp_path, 0, 3, "kill")
     killed.communicate()

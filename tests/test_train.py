@@ -31,6 +31,7 @@ def digits(project):
     return project
 
 
+@pytest.mark.slow
 def test_job_writes_metrics_history_checkpoint(digits):
     write_params(digits)
     train(digits)
@@ -62,6 +63,7 @@ def test_the_code_is_part_of_a_runs_fingerprint(digits):
     assert saved["settings"]["code_sha256"] == code.digest("train")
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_on_cpu(digits):
     train(digits, "a")
     train(digits, "b")
@@ -69,6 +71,7 @@ def test_same_seed_same_result_on_cpu(digits):
     assert stable(a) == stable(b)
 
 
+@pytest.mark.slow
 def test_killed_job_resumes_to_the_same_result(project):
     write_params(project, train__max_epochs=25, train__patience=100, model__hidden=[200, 200],
                  tracking__enabled=False)
@@ -94,6 +97,7 @@ def test_killed_job_resumes_to_the_same_result(project):
     assert list(history.epoch) == list(range(1, 26))
 
 
+@pytest.mark.slow
 def test_a_resumed_job_s_wall_time_covers_its_earlier_processes(project):
     """Killed late, then resumed: wall_time_s holds the first process's epochs too (their
     seconds, from the resumed history), not the last process's few epochs only."""
@@ -118,6 +122,7 @@ def test_a_resumed_job_s_wall_time_covers_its_earlier_processes(project):
     assert seconds.sum() <= wall <= seconds.sum() + last_process     # each epoch counted once
 
 
+@pytest.mark.slow
 def test_a_second_process_on_a_job_s_folder_is_refused_and_changes_nothing(digits):
     """Two processes on one job would write each other's resume.pt and results: while one holds
     the folder, a second train or pretrain into it fails at once, naming the holder."""
@@ -138,6 +143,7 @@ def test_a_second_process_on_a_job_s_folder_is_refused_and_changes_nothing(digit
     assert "resuming from" in train(digits).stderr       # free again once the holder is done
 
 
+@pytest.mark.slow
 def test_larger_budget_extends_a_finished_run_and_a_smaller_one_restarts(digits):
     train(digits, "grown")                                    # max_epochs 2
     write_params(digits, train__max_epochs=4, tracking__enabled=False)
@@ -153,6 +159,7 @@ def test_larger_budget_extends_a_finished_run_and_a_smaller_one_restarts(digits)
     assert grown["epochs_run"] == 1 and stable(grown) == stable(short)
 
 
+@pytest.mark.slow
 def test_checkpoint_of_other_settings_is_not_resumed(digits):
     """A finished job keeps resume.pt with its fingerprint: the same settings continue it, a
     changed learning rate (or engine) does not."""
