@@ -243,7 +243,7 @@ def validate(raw: Any) -> None:
     for i, name in enumerate(raw["datasets"]):
         if paper.unavailable(name):
             raise ConfigError(f"datasets[{i}]: {name!r} is not available "
-                              f"({paper.unavailable(name)}; see README, 'Data sets')")
+                              f"({paper.unavailable(name)}; see docs/data.md)")
         if name not in known:
             raise ConfigError(
                 f"datasets[{i}]: unknown data set {name!r}; known: {sorted(known)} "

@@ -22,7 +22,7 @@ def pick_device(choice: str) -> torch.device:
 
 def device_name(device: torch.device) -> str:
     """The GPU's name; for the CPU its model and the instruction set torch's kernels use: the
-    same job has rounded differently on two machines (README, The protocol)."""
+    same job has rounded differently on two machines (docs/protocol.md)."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"{cpu_model()} ({torch.backends.cpu.get_cpu_capability()})"
