@@ -10,7 +10,6 @@ single runs of the cell differ by chance (EFFECT_RULE).
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import MISSING, fields
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 
 from rectifier import paper, verdicts
 from rectifier.config import ROOT, Pretrain, Train
+from rectifier.damaged import read_choice
 from rectifier.names import ALL_LABELS, TABLE1_L1
 from rectifier.rounding import fixed
 from rectifier.runs import collect
@@ -120,7 +120,7 @@ def _pretraining_choice(folder: Path, ablation: dict) -> dict[str, float]:
             choice = folder / "runs" / "pretrained" / dataset / activation / "rate.json"
             if not choice.exists():
                 return {}
-            rates.add(float(json.loads(choice.read_text())["lr"]))
+            rates.add(read_choice(choice))
     return {"pretrain.lr": rates.pop()} if len(rates) == 1 else {}
 
 

@@ -209,10 +209,14 @@ def _publish(_, args) -> None:
     elif not args.render_only:
         copied, kept = publish.publish(publish.outputs(params, args.root), args.folder / "runs")
         print(f"{len(copied)} file(s) new or changed under {args.folder / 'runs'}")
-        if kept:
-            print(f"{len(kept)} job(s) published before and made again differently, kept as "
-                  "published (remove one from runs/ to replace it): "
-                  + "; ".join(str(k.parent.relative_to(args.folder / "runs")) for k in kept))
+        broken = [k for k in kept if publish.damaged(k)]
+        for path in broken:
+            print(f"Not replaced: {publish.damaged(path)}")
+        if len(kept) > len(broken):
+            print(f"{len(kept) - len(broken)} job(s) published before and made again "
+                  "differently, kept as published (remove one from runs/ to replace it): "
+                  + "; ".join(str(k.parent.relative_to(args.folder / "runs")) for k in kept
+                              if k not in broken))
     if publish.render(params, args.folder) is None:
         print(f"{args.folder}: no finished training job yet, so no tables or report")
     run = publish.base(args.folder)     # an ablation's jobs show in its run's report too

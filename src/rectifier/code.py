@@ -16,19 +16,18 @@ PACKAGE = Path(__file__).resolve().parent
 # What a job runs besides its own step: the network, and reading the prepared data (its loader
 # scales the inputs) and writing results atomically.
 _NETWORK = ("activations.py", "fused.py", "model.py", "sparsity.py", "resume.py", "job.py",
-            "labels.py", "names.py", "tracking.py", "provenance.py", "atomic.py",
+            "labels.py", "names.py", "tracking.py", "provenance.py", "atomic.py", "damaged.py",
             "data/prepared.py", "data/download.py")
 STEPS: dict[str, tuple[str, ...]] = {
-    "prepare": ("config.py", "paper.py", "atomic.py", "data"),
+    "prepare": ("config.py", "paper.py", "atomic.py", "damaged.py", "data"),
     "pretrain": _NETWORK + ("pretrain.py",),
     "train": _NETWORK + ("pretrain.py", "train.py", "mlflow_model.py"),
-    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py"),
+    "choose": ("paper.py", "names.py", "runs.py", "selection.py", "atomic.py", "damaged.py"),
     "tables": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
-               "rounding.py", "atomic.py"),
+               "rounding.py", "atomic.py", "damaged.py"),
     "report": ("paper.py", "names.py", "runs.py", "selection.py", "verdicts.py", "tables.py",
                "operating.py", "report", "experiments.py", "ablations.py", "deviations.py",
-               "wording.py",
-               "figures.py", "rounding.py", "atomic.py"),
+               "wording.py", "figures.py", "rounding.py", "atomic.py", "damaged.py"),
 }
 
 

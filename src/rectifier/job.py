@@ -25,6 +25,7 @@ import torch
 
 from . import atomic, code, data, provenance
 from .config import Params
+from .damaged import DamagedFile, load_torch
 from .labels import labelled_subset
 from .model import MLP
 from .names import (
@@ -85,7 +86,10 @@ def run(params: Params, job: Job, prepared: Path, out: Path, stack: Path | None 
     if len(labelled) < len(splits.y_train):        # fewer labels: fine-tune on a subset
         keep = torch.from_numpy(labelled).to(device)
         tensors["x_train"], tensors["y_train"] = tensors["x_train"][keep], tensors["y_train"][keep]
-    pretrained = torch.load(stack, map_location=device, weights_only=True) if stack else None
+    remake = "delete its folder and `snakemake` pre-trains the stack again"
+    pretrained = load_torch(stack, remake, map_location=device) if stack else None
+    if pretrained is not None and not {"encoders", "signed"} <= set(pretrained):
+        raise DamagedFile(stack, "not a stack: it lacks 'encoders' or 'signed'", remake)
     if pretrained and pretrained.get("diverged"):
         raise ValueError(f"{stack}: its pre-training diverged ({pretrained['diverged']}); "
                          "no network fine-tunes from it")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import ablations, atomic, report, selection, tables
 from .config import Params
+from .damaged import DamagedFile, read_choice, read_json
 from .data.build import prepared_path
 from .names import job_id, pretraining_job_id, variant
 from .runs import collect, collect_pretraining
@@ -29,13 +30,17 @@ def publish(root: str | Path, runs: str | Path) -> tuple[list[Path], list[Path]]
     root/pretrained, and every rate.json; return the files that were new or changed, and the
     published jobs (their metrics.json) that root holds otherwise and that stay as published:
     a finished job's record is never replaced, as when a new machine makes a chosen stack again
-    for want of its stack.pt (remove a job from runs/ to publish it again)."""
+    for want of its stack.pt (remove a job from runs/ to publish it again), nor a damaged one
+    (restore it from git)."""
     root, runs, copied, kept = Path(root), Path(runs), [], []
     for folder in FOLDERS:
         for metrics in sorted((root / folder).glob("**/metrics.json")):
             if not finished(metrics):
                 continue
             published = runs / metrics.relative_to(root)
+            if published.exists() and damaged(published):     # restore it, do not overwrite
+                kept.append(published)
+                continue
             if finished(published):
                 if any(not (published.parent / n).exists() or (published.parent / n).read_bytes()
                        != (metrics.parent / n).read_bytes() for n in SMALL):
@@ -46,6 +51,16 @@ def publish(root: str | Path, runs: str | Path) -> tuple[list[Path], list[Path]]
         copied += [f for f in map(lambda p: copy_into(p, root, runs),
                                   sorted((root / folder).glob("**/rate.json"))) if f]
     return copied, kept
+
+
+def damaged(metrics: Path) -> str:
+    """Why a published metrics.json is no JSON record at all ("" when it is one); one that
+    differs otherwise is kept as published, and the tables name what it lacks."""
+    try:
+        read_json(metrics)
+    except DamagedFile as err:
+        return str(err)
+    return ""
 
 
 def finished(metrics: Path) -> bool:
@@ -174,6 +189,7 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str, candidates: list[Pa
         table = (selection.select_pretraining_lr(collect_pretraining(paths)) if kind == "pretrain"
                  else selection.select_lr(collect(paths)))
         atomic.write_json(published, selection.chosen(table))
+    rate = read_choice(published)           # a damaged choice is never copied on
     if copy:
         copy_into(published, runs, root)
         target = root / folder / "rate.json"
@@ -182,4 +198,4 @@ def _choice(runs: Path, root: Path, folder: Path, kind: str, candidates: list[Pa
         made = [(root / c).stat().st_mtime for c in candidates if (root / c).exists()]
         if target.stat().st_mtime <= max([data_time, *made]):
             os.utime(target)
-    return float(json.loads(published.read_text())["lr"])
+    return rate

@@ -12,9 +12,10 @@ checks it against what is declared.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
+
+from .damaged import read_json
 
 BASE_MB = 500                    # interpreter, torch, MLflow (360 MB measured), and margin
 SMALL_JOB_MB = 1000              # choosing a rate, tables, report (pandas, matplotlib)
@@ -31,7 +32,7 @@ UNKNOWN_SHAPE = (100_000, 3_072)  # an IDX set not yet prepared: a generous gues
 def shape(dataset: str, prepared_json: str | Path | None = None) -> tuple[int, int]:
     """(examples, inputs) of a data set: from its prepared.json when there is one."""
     if prepared_json and Path(prepared_json).exists():
-        meta = json.loads(Path(prepared_json).read_text())
+        meta = read_json(prepared_json, ("sizes", "unlabelled", "n_features"))
         return sum(meta["sizes"].values()) + meta["unlabelled"], meta["n_features"]
     if dataset.startswith("amazon_"):
         return AMAZON_SHAPE

@@ -21,6 +21,7 @@ import yaml
 
 from . import ablations, atomic
 from .config import Params, load
+from .damaged import read_choice
 from .names import job_id, pretraining_job_id, variant
 from .publish import SMALL, base, copy_into
 
@@ -148,7 +149,7 @@ def _rates(params: Params, candidates, seed: int, choice: Path) -> list[float]:
     (none while it is not made)."""
     if seed in params.candidate_seeds() or len(candidates) == 1:
         return list(candidates)
-    return [float(json.loads(choice.read_text())["lr"])] if choice.exists() else []
+    return [read_choice(choice)] if choice.exists() else []
 
 
 def _stack_rate(params: Params, runs: Path, dataset: str, activation: str) -> float | None:
@@ -156,7 +157,7 @@ def _stack_rate(params: Params, runs: Path, dataset: str, activation: str) -> fl
     if len(params.pretraining_rates) == 1:
         return float(params.pretraining_rates[0])
     chosen = runs / "pretrained" / dataset / activation / "rate.json"
-    return float(json.loads(chosen.read_text())["lr"]) if chosen.exists() else None
+    return read_choice(chosen) if chosen.exists() else None
 
 
 def _job(source: Path, dest: Path, job: Path, shared: list[str]) -> list[Path]:

@@ -10,7 +10,6 @@ load_histories() reads each job's history.csv, checked the same way.
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from rectifier.damaged import DamagedFile, read_csv, read_json
 from rectifier.names import ALL_LABELS, HISTORY_COLUMNS, job_id, pretraining_job_id
 from rectifier.selection import KEY, configurations
 
@@ -97,7 +97,7 @@ def _whole_time(m: dict, path: Path) -> float:
     """A job's time: its wall_time_s, or its epochs' seconds (history.csv) where more: a job
     resumed by code before 2026-11-30 recorded its last process's time only."""
     history = path.parent / "history.csv"
-    epochs = pd.read_csv(history, usecols=["seconds"])["seconds"].sum() if history.exists() else 0
+    epochs = _history(history, ("seconds",))["seconds"].sum() if history.exists() else 0
     return max(float(m["wall_time_s"]), float(epochs))
 
 
@@ -134,17 +134,9 @@ def _ordered(jobs: pd.DataFrame, by: list[str], ascending: list[bool]) -> pd.Dat
 
 
 def _read_metrics(path: Path, keys: _Keys) -> dict:
-    try:
-        m = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON: {err}") from None
-    if not isinstance(m, dict):
-        raise ValueError(f"{path}: expected a JSON object")
-    for key in keys.required:
-        if key not in m:
-            raise ValueError(f"{path}: missing required key {key!r}")
+    m = read_json(path, keys.required)
     _check_finite(m, path)
-    bad = lambda key, what: ValueError(f"{path}: key {key!r} must be {what}, got {m[key]!r}")
+    bad = lambda key, what: DamagedFile(path, f"key {key!r} must be {what}, got {m[key]!r}")
     diverged = m.get("diverged")
     if diverged is not None and not (isinstance(diverged, str) and diverged):
         raise bad("diverged", "null or the reason, a non-empty string")
@@ -184,7 +176,7 @@ def _read_metrics(path: Path, keys: _Keys) -> dict:
 def _check_finite(value, path: Path, key: str = "") -> None:
     """Refuse NaN and ±inf anywhere in the file (Python's json reads NaN/Infinity as floats)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{path}: key {key!r} holds {value!r}; refusing a non-finite number")
+        raise DamagedFile(path, f"key {key!r} holds {value!r}; refusing a non-finite number")
     if isinstance(value, dict):
         for k, v in value.items():
             _check_finite(v, path, f"{key}.{k}" if key else str(k))
@@ -225,16 +217,22 @@ def load_histories(jobs: pd.DataFrame,
     histories = {}
     for job, run_dir in zip(jobs["job_id"], jobs["run_dir"]):
         path = Path(run_dir) / "history.csv"
-        history = pd.read_csv(path)
+        history = read_csv(path)
         if history.empty:       # diverged before its first row: a header alone (a89ad1d wrote
             histories[job] = pd.DataFrame(columns=list(columns))  # a stack's as a training job's)
             continue
-        missing = [c for c in columns if c not in history.columns]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}")
-        numbers = history[list(columns)].apply(pd.to_numeric, errors="coerce")
-        for column in columns:
-            if not np.isfinite(numbers[column].to_numpy(float)).all():
-                raise ValueError(f"{path}: column {column!r} holds a non-number, NaN or inf")
-        histories[job] = history
+        histories[job] = _history(path, columns, history)
     return histories
+
+
+def _history(path: Path, columns: tuple[str, ...], history: pd.DataFrame | None = None):
+    """A history.csv holding `columns`, each a finite number on every row."""
+    history = read_csv(path) if history is None else history
+    missing = [c for c in columns if c not in history.columns]
+    if missing:
+        raise DamagedFile(path, f"missing column(s) {missing}")
+    numbers = history[list(columns)].apply(pd.to_numeric, errors="coerce")
+    for column in columns:
+        if not np.isfinite(numbers[column].to_numpy(float)).all():
+            raise DamagedFile(path, f"column {column!r} holds a non-number, NaN or inf")
+    return history

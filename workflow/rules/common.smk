@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rectifier import plan
 from rectifier.code import digests
+from rectifier.damaged import read_choice
 from rectifier.config import Params, effective_file
 from rectifier.names import lr_label, parse_variant, variant
 from rectifier.resources import SMALL_JOB_MB, SMALL_JOB_RUNTIME, network_mb, runtime_min
@@ -83,7 +84,7 @@ def rates(candidates, seed, choice):
 def chosen(checkpoint, **wildcards):
     """The rate label a choice (checkpoint) wrote for these wildcards."""
     path = checkpoint.get(**wildcards).output[0]
-    return lr_label(json.loads(Path(path).read_text())["lr"])
+    return lr_label(read_choice(path))
 
 
 # Each swept value of train.l1 and train.label_fraction is a result of its own (a variant);

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rectifier import atomic
+from rectifier.damaged import read_npz
 
 SPLITS = ("train", "valid", "test")
 ARRAYS = tuple(f"{v}_{split}" for split in SPLITS for v in "xy")
@@ -81,13 +82,15 @@ def save(path: str | Path, name: str, arrays: Arrays) -> str:
 def load(path: str | Path) -> Splits:
     """Read prepared.npz; hashing the very bytes parsed makes `sha256` exact."""
     blob = Path(path).read_bytes()
-    with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
-        scale = np.float32(npz["x_scale"])
-        keys = ARRAYS + (("x_unlabelled",) if "x_unlabelled" in npz.files else ())
-        columns = {key: np.multiply(npz[key], scale, dtype=np.float32) if key[0] == "x"
-                   else npz[key] for key in keys}
-        return Splits(**columns, classes=int(npz["classes"]), name=str(npz["name"]),
-                      sha256=hashlib.sha256(blob).hexdigest())
+    npz = read_npz(blob, path, ARRAYS + ("x_scale", "classes", "name"),
+                   "delete it and `snakemake` (or `python -m rectifier prepare`) prepares the "
+                   "data set again")
+    scale = np.float32(npz["x_scale"])
+    keys = ARRAYS + (("x_unlabelled",) if "x_unlabelled" in npz else ())
+    columns = {key: np.multiply(npz[key], scale, dtype=np.float32) if key[0] == "x"
+               else npz[key] for key in keys}
+    return Splits(**columns, classes=int(npz["classes"]), name=str(npz["name"]),
+                  sha256=hashlib.sha256(blob).hexdigest())
 
 
 def _npz_bytes(entries: dict[str, np.ndarray]) -> bytes:

@@ -21,6 +21,7 @@ from rectifier import atomic, figures, operating, paper
 from rectifier import tables as tbl
 from rectifier.ablations import EFFECT_RULE
 from rectifier.ablations import summary as ablation_summary
+from rectifier.damaged import read_csv
 from rectifier.deviations import detect_deviations
 from rectifier.experiments import claims as experiment_claims
 from rectifier.names import ALL_LABELS, PRETRAIN_HISTORY_COLUMNS, TABLE1_L1
@@ -44,6 +45,11 @@ from rectifier.wording import count, distinct, learning_rates
 
 # The tables the report reads (from tables.build, or their CSVs written by the tables stage).
 TABLES = ("table1", "sparsity", "learning_rates", "pretraining_effect", "comparisons")
+# What a table's CSV must hold for the report to read it (a damaged file is named, not a
+# KeyError).
+TABLE_COLUMNS = {name: ("dataset", "activation") for name in TABLES}
+TABLE_COLUMNS["table1"] += ("pretraining", "test_error_mean", "verdict")
+TABLE_COLUMNS["comparisons"] = ("dataset", "pretraining", "a", "b", "difference", "verdict")
 TITLE = "Reproduction: Deep Sparse Rectifier Neural Networks (Glorot, Bordes & Bengio, 2011)"
 
 
@@ -54,8 +60,9 @@ def _load_tables(source, runs: pd.DataFrame, margins) -> dict[str, pd.DataFrame]
     if isinstance(source, Mapping):
         return dict(source)
     folder = Path(source)
-    return {name: pd.read_csv(folder / f"{name}.csv", keep_default_na=False, na_values=[""])
-            for name in TABLES}
+    remake = "delete it and `snakemake` (or `python -m rectifier tables`) writes it again"
+    return {name: read_csv(folder / f"{name}.csv", remake, TABLE_COLUMNS[name],
+                           keep_default_na=False, na_values=[""]) for name in TABLES}
 
 
 def render(runs: pd.DataFrame, histories: Mapping[str, pd.DataFrame],
