@@ -90,13 +90,13 @@ def test_every_source_file_is_a_dependency_of_some_stage():
     package = ROOT / "src/rectifier"
     for path in package.rglob("*.py"):
         relative = path.relative_to(ROOT).as_posix()
-        # the CLI dispatches; code.py computes the digests every step records; publish.py and
-        # reuse.py are run by hand on a published folder; resources.py declares memory,
-        # exclusive.py locks a job's folder and plan.py warns of a verdict design before any
-        # job, each deciding no result
+        # the CLI dispatches; code.py computes the digests every step records; publish.py,
+        # reuse.py and racing.py are run by hand on a published folder; resources.py declares
+        # memory, exclusive.py locks a job's folder and plan.py warns of a verdict design before
+        # any job, each deciding no result
         if relative in ("src/rectifier/__init__.py", "src/rectifier/__main__.py") or \
-                path.name in ("cli.py", "code.py", "publish.py", "reuse.py", "resources.py",
-                              "exclusive.py", "plan.py"):
+                path.name in ("cli.py", "code.py", "publish.py", "reuse.py", "racing.py",
+                              "resources.py", "exclusive.py", "plan.py"):
             continue
         assert any(relative == d or relative.startswith(d + "/") for d in deps), \
             f"{relative} changes no DVC stage"

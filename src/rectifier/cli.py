@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="metrics.json of each pre-training job")
     report.add_argument("runs", nargs="+", type=Path, help="metrics.json of each run")
 
+    replay = stages.add_parser("race-replay", help="replay racing the candidate rates on a "
+                               "published run's histories: the same choices, for how much?")
+    replay.add_argument("folder", type=Path, help="reports/published/<name>")
+    replay.add_argument("--lead", type=float, default=0.5,
+                        help="points of validation error behind the best that stop a candidate")
+    replay.add_argument("--first-epoch", type=int, default=5,
+                        help="the first epoch at which a candidate may be stopped")
+
     stages.add_parser("plan", help="which verdicts the design can reach, and how often each "
                       "errs there, before any job runs")
 
@@ -90,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        params = load(args.params) if args.stage != "publish" else None   # its own
+        # publish and race-replay read a published folder's own params.yaml
+        params = load(args.params) if args.stage not in ("publish", "race-replay") else None
         return STAGES[args.stage](params, args) or 0
     except ConfigError as err:
         print(f"rectifier: bad params: {err}", file=sys.stderr)
@@ -178,6 +187,18 @@ def _report(params, args) -> None:
     run.finish({}, [written["html"], written["markdown"], *written["figures"], *tables])
 
 
+def _race_replay(_, args) -> None:
+    from . import racing
+    from .runs import collect, load_histories
+    runs = collect(sorted((args.folder / "runs" / "results").glob("**/metrics.json")))
+    table = racing.replay(runs, load_histories(runs), args.lead, args.first_epoch)
+    if table.empty:
+        print(f"{args.folder}: no configuration chose among candidate rates on one seed")
+        return
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    print(racing.summary(table, args.lead, args.first_epoch))
+
+
 def _plan(params, args) -> None:
     from . import plan
     print(plan.describe(params))
@@ -225,4 +246,5 @@ def _publish(_, args) -> None:
 
 
 STAGES = {"prepare": _prepare, "pretrain": _pretrain, "train": _train, "choose": _choose,
-          "tables": _tables, "report": _report, "plan": _plan, "publish": _publish}
+          "tables": _tables, "report": _report, "plan": _plan, "publish": _publish,
+          "race-replay": _race_replay}
