@@ -22,7 +22,8 @@ run: setup          ## the whole pipeline with Snakemake: data, training, tables
 repro: setup        ## the same pipeline through DVC, recorded in dvc.lock
 	dvc repro
 
-WORKERS ?= 2          # pytest-xdist workers; a test module's tests share one worker (loadscope)
+# pytest-xdist workers; a test module's tests share one worker (loadscope)
+WORKERS ?= 2
 
 lint: setup
 	ruff check src tests benchmarks
