@@ -52,8 +52,8 @@ def _quick_tests_start_nothing_heavy(request, monkeypatch):
 
 # The longest modules first: under --dist loadscope each module goes whole to the next free
 # worker, so the SLURM cluster test (about 4.5 minutes) starts at once instead of last.
-LONGEST = ("test_cluster.py", "test_pipeline_public.py", "test_pipeline.py", "test_report.py",
-           "test_dvc.py", "test_mlflow_server.py", "test_sweeps.py")
+LONGEST = ("test_cluster.py", "test_pipeline_public.py", "test_damaged.py", "test_pipeline.py",
+           "test_report.py", "test_dvc.py", "test_mlflow_server.py", "test_sweeps.py")
 
 
 def pytest_collection_modifyitems(items):

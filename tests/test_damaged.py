@@ -18,6 +18,7 @@ TUNED = "results/digits/rectifier/dae/lr0.05/seed1"
 STACK = "pretrained/digits/rectifier/lr0.01/seed1"
 CHOICE = "choice/runs/results/digits/rectifier/none/rate.json"
 METRICS = [f"{RUN}/metrics.json", f"{TUNED}/metrics.json"]
+MERGED = ".snakemake/rectifier/params-0123456789abcdef.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +43,18 @@ def made(tmp_path_factory):
                  selection__seeds="first", tracking__enabled=False)
     (root / CHOICE).parent.mkdir(parents=True)
     (root / CHOICE).write_text(json.dumps({"lr": 0.05, "table": []}))
+    (root / MERGED).parent.mkdir(parents=True)          # as the workflow writes a merged config
+    shutil.copy(root / "params.yaml", root / MERGED)
     return root
 
 
 def without_key(path):
     """The file in its own format with one key the reader needs taken out."""
+    if path.suffix == ".yaml":
+        return path.read_text().replace("\ntrain:", "\ntrain_:").encode()
     if path.suffix == ".json":
         found = json.loads(path.read_text())
-        found.pop(next(k for k in ("test_error_pct", "lr", "dataset") if k in found))
+        found.pop(next(k for k in ("test_error_pct", "lr", "dataset", "run_id") if k in found))
         return json.dumps(found).encode()
     if path.suffix == ".csv":
         lines = path.read_text().splitlines()
@@ -93,6 +98,8 @@ KINDS = {
                   ["report", "--out", "new", "--tables", "tables", *METRICS], "new"),
     "published metrics.json": (f"published/runs/{RUN}/metrics.json",
                                ["publish", "published", "--root", "."], None),
+    "merged params file": (MERGED, ["--params", MERGED, "train", "--dataset", "digits",
+                                    "--activation", "tanh", "--seed", "1", "--out", "new"], None),
 }
 
 
@@ -115,7 +122,7 @@ def test_a_damaged_file_is_named_with_its_remedy_and_costs_nothing_else(made, tm
     out = said.stdout + said.stderr
     assert "Traceback" not in out
     assert name in out, out[-2000:]
-    assert said.returncode == 1
+    assert said.returncode == (2 if kind == "merged params file" else 1)
     if "published" in kind or "rate.json" in kind:     # restored from git, never overwritten
         assert f"restore it with `git checkout -- {name}`" in out, out[-2000:]
         assert kind != "published metrics.json" or "Not replaced" in out or (
@@ -152,3 +159,22 @@ def test_a_damaged_resume_state_is_said_and_the_job_starts_over_to_the_same_resu
     again = json.loads((root / RUN / "metrics.json").read_text())
     assert again["test_error_pct"] == first["test_error_pct"]
     assert again["best_epoch"] == first["best_epoch"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_mlflow_run_pointer_is_said_and_a_new_run_opened(made, tmp_path, damage):
+    """mlflow_run.json names the run a killed attempt left open: damaged, it is said, the job
+    logs to a new run and its results are as they would be."""
+    root = tmp_path / "run"
+    shutil.copytree(made, root)
+    write_params(root, tracking__enabled=True, tracking__uri=f"sqlite:///{root / 'mlflow.db'}")
+    pointer = root / "new/mlflow_run.json"
+    pointer.parent.mkdir()
+    pointer.write_text(json.dumps({"run_id": "0" * 32, "uri": "sqlite:///elsewhere.db"}))
+    pointer.write_bytes(DAMAGES[damage](pointer))
+    said = rectifier("train", "--dataset", "digits", "--activation", "tanh", "--seed", "1",
+                     "--out", "new", cwd=root, check=False)
+    assert said.returncode == 0 and "Traceback" not in said.stderr
+    assert "mlflow_run.json" in said.stderr and "a new MLflow run" in said.stderr
+    metrics = json.loads((root / "new/metrics.json").read_text())
+    assert metrics["tracking"]["status"] == "ok"

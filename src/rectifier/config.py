@@ -208,12 +208,15 @@ def _penalty(value) -> Penalty:
 def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
     """Read, validate and type params.yaml; `overrides` maps dotted keys to values (tests)."""
     path = Path(path)
+    # the params file the workflow merges (effective_file) is made again once deleted
+    remedy = ("; delete it and `snakemake` writes it again" if path.parent.name == "rectifier"
+              and path.parent.parent.name == ".snakemake" else "")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_bytes().decode())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}{remedy}") from None
     for dotted, value in (overrides or {}).items():
         node = raw
         *parents, leaf = dotted.split(".")
@@ -223,7 +226,7 @@ def load(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = No
     try:
         return Params.from_dict(raw)
     except ConfigError as err:
-        raise ConfigError(f"{path}: {err}") from None
+        raise ConfigError(f"{path}: {err}{remedy}") from None
 
 
 @cache

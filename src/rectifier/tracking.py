@@ -33,6 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import atomic
 from .config import Tracking
+from .damaged import DamagedFile, read_json
 
 log = logging.getLogger("rectifier.tracking")
 T = TypeVar("T")
@@ -137,7 +138,11 @@ class Run:
         has it (another store, or a run deleted since, and a new run is made)."""
         if not previous.exists():
             return None
-        recorded = json.loads(previous.read_text())
+        try:
+            recorded = read_json(previous, ("run_id", "uri"))
+        except DamagedFile as err:      # a pointer only: the job's run starts anew
+            log.warning("%s; opening a new MLflow run instead", err)
+            return None
         if recorded.get("uri") != self.shown_uri:
             return None
         try:
