@@ -474,3 +474,11 @@ def test_a_sweep_s_report_tells_the_provenance_and_stopping_of_every_point(tmp_p
     assert "selected: 0.1 (1), 0.01 (1)" in md or "selected: 0.01 (1), 0.1 (1)" in md
     assert "The runs come from 2 different git commits." in deviations
     assert "where the paper uses 0.001" not in deviations
+
+
+def test_every_published_report_has_a_title_of_its_own():
+    titles = [(ROOT / "reports/published" / name / "report.md").read_text().splitlines()[0]
+              for name in PUBLISHED_RUNS
+              if (ROOT / "reports/published" / name / "report.md").exists()]
+    assert len(titles) == len(set(titles)) > 5
+    assert any(t.startswith("# mnist-protocol: Reproduction") for t in titles)

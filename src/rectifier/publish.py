@@ -112,8 +112,9 @@ def render(params: Params, folder: str | Path) -> dict | None:
         params, metrics, folder, pretrain_metrics=stacks, tables=folder / "tables", shared=shared,
         progress=run is None,
         deviations=stated, ablations=ablations.table(compared, ablated) if ablated else None,
+        # each published report its own title: its folder's name leads
         title=f"Ablation {folder.resolve().name} of {run.name}: {report.TITLE}" if run
-        else report.TITLE)
+        else f"{folder.resolve().name}: {report.TITLE}")
 
 
 def base(folder: str | Path) -> Path | None:
