@@ -52,3 +52,13 @@ def test_the_command_prints_the_replay():
     said = rectifier("race-replay", PROTOCOL, cwd=ROOT).stdout
     assert "chooses the grid's rate in 6 of 6 configurations and spends 4.4 of the " \
         "candidates' 17.5 core-hours" in said
+
+
+def test_a_rate_that_diverged_may_lead_but_is_never_chosen():
+    """Its history stops before the epoch that diverged, so its best looks finite; the grid
+    never chooses it (runs.collect reads its validation error as infinite), nor may racing."""
+    blew_up = history([5, 3, 2, 1.8, 1.6, 1.5])
+    steady = history([6, 5, 4, 3, 2.5, 2.3, 2.1, 2.0, 1.9, 1.8])
+    assert race({0.1: blew_up, 0.01: steady}).chosen == 0.1
+    raced = race({0.1: blew_up, 0.01: steady}, diverged=frozenset({0.1}))
+    assert raced.chosen == 0.01

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rectifier.selection import KEY, VARIANT, groups, select_lr
+from rectifier.selection import KEY, VARIANT, groups, same, select_lr
 
 LEAD, FIRST_EPOCH = 0.5, 5
 
@@ -29,8 +29,10 @@ class Race:
 
 
 def race(histories: dict[float, pd.DataFrame], lead: float = LEAD,
-         first_epoch: int = FIRST_EPOCH) -> Race:
-    """The rule on candidates' histories (epoch, valid_error_pct, seconds), by rate."""
+         first_epoch: int = FIRST_EPOCH, diverged: frozenset[float] = frozenset()) -> Race:
+    """The rule on candidates' histories (epoch, valid_error_pct, seconds), by rate. A rate in
+    `diverged` may lead while it runs (its history stops before the epoch that diverged), but is
+    never chosen, as the grid never chooses it."""
     best = {lr: h["valid_error_pct"].cummin().to_numpy(float) for lr, h in histories.items()}
     last = {lr: len(b) for lr, b in best.items()}
     reached = dict.fromkeys(best, 0)                    # epochs run, so far
@@ -48,9 +50,11 @@ def race(histories: dict[float, pd.DataFrame], lead: float = LEAD,
         for lr in running:
             if so_far[lr] > leader + lead and epoch < last[lr]:
                 stopped[lr] = epoch
-    final = {lr: (best[lr][reached[lr] - 1] if reached[lr] else math.inf) for lr in best}
-    # the grid's tie rule: the lowest, then the larger rate
-    chosen = min(final, key=lambda lr: (final[lr], -lr))
+    final = {lr: (best[lr][reached[lr] - 1] if reached[lr] and lr not in diverged else math.inf)
+             for lr in best}
+    # the grid's tie rule (selection.same): the larger of the rates tied for the lowest
+    lowest = min(final.values())
+    chosen = max(lr for lr in final if final[lr] == lowest or same(final[lr], lowest))
     seconds = sum(float(histories[lr]["seconds"].iloc[:reached[lr]].sum()) for lr in best)
     full = sum(float(h["seconds"].sum()) for h in histories.values())
     return Race(chosen, stopped, seconds, full)
@@ -72,7 +76,9 @@ def replay(runs: pd.DataFrame, histories: dict[str, pd.DataFrame], lead: float =
             if len(seeds) != 1:
                 continue                    # racing is replayed on the seed that chooses
             by_lr = {float(r.lr): histories[r.job_id] for r in candidates.itertuples()}
-            raced = race(by_lr, lead, first_epoch)
+            lost = frozenset(float(r.lr) for r in candidates.itertuples()
+                             if r.valid_error_pct == math.inf)       # diverged (runs.collect)
+            raced = race(by_lr, lead, first_epoch, lost)
             rows.append({**dict(zip(KEY, key)), "l1": point[0], "label_fraction": point[1],
                          "grid_choice": float(table.loc[table["selected"], "lr"].iloc[0]),
                          "race_choice": raced.chosen,

@@ -89,7 +89,7 @@ def mean_sd(values: np.ndarray) -> tuple[float, float]:
 
 # -------------------------------------------------------------------------- learning-rate choice
 
-def _same(a: float, b: float) -> bool:
+def same(a: float, b: float) -> bool:
     """Equal up to rounding: the same errors summed in another order may differ in the last bit."""
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
@@ -104,7 +104,7 @@ def _choose(g: pd.DataFrame, criterion: str):
     means = [h.loc[h["seed"].isin(shared), criterion].mean() if shared else math.inf
              for _, h in by_lr]
     best = min(means)
-    tied = [lr for (lr, _), m in zip(by_lr, means) if math.isfinite(best) and _same(m, best)]
+    tied = [lr for (lr, _), m in zip(by_lr, means) if math.isfinite(best) and same(m, best)]
     return by_lr, tied, means, " ".join(map(str, sorted(shared)))
 
 

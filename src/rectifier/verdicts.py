@@ -182,7 +182,8 @@ def comparison(a: Side, b: Side, paper_difference: float, margin: float,
 def our_interval(a: Side, b: Side, noise: Noise, level: float = 0.90) -> tuple[float, float]:
     """The interval of our own difference (mean a - mean b), no paper figure in it: a
     direction claim (finding 1) reads its sign. NaN where a side has too few seeds."""
-    if min(a.n, b.n) < MIN_SEEDS or not noise.dof or np.isnan(a.errors + b.errors).any():
+    if (min(a.n, b.n) < MIN_SEEDS or not noise.dof or not noise.sd > 0
+            or np.isnan(a.errors + b.errors).any()):
         return math.nan, math.nan
     half = t_quantile(level, noise.dof) * standard_error(noise, [a.n, b.n], 0)
     return a.mean - b.mean - half, a.mean - b.mean + half
